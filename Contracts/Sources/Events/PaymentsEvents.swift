@@ -1,0 +1,97 @@
+// Events that the payments service publishes.
+
+/// Payments recorded a charge in the patient's ledger (exactly once per `chargeId`).
+public struct ChargeRecorded: ClinicEvent {
+    public static let type = EventType("payments.charge.recorded", version: 1)
+    public static let summary = "Payments recorded a posted charge in the patient's ledger, once per chargeId."
+    public var chargeId: String
+    public var patientId: String
+    public var providerId: String
+    public var serviceDate: CalendarDate
+    public var procedure: Procedure
+    public var fee: Money
+    public var recordedAt: Timestamp
+
+    public init(chargeId: String, patientId: String, providerId: String, serviceDate: CalendarDate,
+                procedure: Procedure, fee: Money, recordedAt: Timestamp) {
+        self.chargeId = chargeId
+        self.patientId = patientId
+        self.providerId = providerId
+        self.serviceDate = serviceDate
+        self.procedure = procedure
+        self.fee = fee
+        self.recordedAt = recordedAt
+    }
+
+    public static let example = ChargeRecorded(
+        chargeId: "chg-90001", patientId: "pat-1001", providerId: "prov-12",
+        serviceDate: CalendarDate(year: 2026, month: 12, day: 1)!,
+        procedure: Procedure(code: "D2392", codeSystem: .cdt, tooth: "30", surfaces: ["M", "O"]),
+        fee: Money(amount: 18_500, currency: "USD"), recordedAt: Timestamp("2026-12-01T16:30:02.125Z")!)
+}
+
+/// Payments reversed a voided charge with a new ledger entry (the original entry stays).
+public struct ChargeReversed: ClinicEvent {
+    public static let type = EventType("payments.charge.reversed", version: 1)
+    public static let summary = "Payments reversed a voided charge with a new, opposite ledger entry."
+    public var chargeId: String
+    public var patientId: String
+    /// The fee taken off the patient's balance: the charge's fee, positive.
+    public var amount: Money
+    public var reversedAt: Timestamp
+    public var reason: String?
+
+    public init(chargeId: String, patientId: String, amount: Money, reversedAt: Timestamp, reason: String?) {
+        self.chargeId = chargeId
+        self.patientId = patientId
+        self.amount = amount
+        self.reversedAt = reversedAt
+        self.reason = reason
+    }
+
+    public static let example = ChargeReversed(
+        chargeId: "chg-90001", patientId: "pat-1001", amount: Money(amount: 18_500, currency: "USD"),
+        reversedAt: Timestamp("2026-12-02T09:00:00Z")!, reason: "Entered in error")
+}
+
+/// A patient's balance in one currency changed. `version` grows by one with every change of that
+/// balance, so a consumer that sees an older version than it holds can ignore it.
+public struct BalanceChanged: ClinicEvent {
+    public static let type = EventType("payments.balance.changed", version: 1)
+    public static let summary = "A patient's balance changed; carries the new balance and a version that grows by one."
+    public var patientId: String
+    /// What the patient owes after the change; negative is a credit.
+    public var balance: Money
+    /// Signed: positive raised the balance.
+    public var change: Money
+    public var version: Int64
+    public var cause: BalanceChangeCause
+
+    public init(patientId: String, balance: Money, change: Money, version: Int64, cause: BalanceChangeCause) {
+        self.patientId = patientId
+        self.balance = balance
+        self.change = change
+        self.version = version
+        self.cause = cause
+    }
+
+    public static let example = BalanceChanged(
+        patientId: "pat-1001", balance: Money(amount: 18_500, currency: "USD"),
+        change: Money(amount: 18_500, currency: "USD"), version: 1,
+        cause: BalanceChangeCause(kind: .chargeRecorded, chargeId: "chg-90001"))
+}
+
+public struct BalanceChangeCause: Codable, Hashable, Sendable {
+    public var kind: Kind
+    public var chargeId: String?
+
+    public enum Kind: String, Codable, Hashable, Sendable, CaseIterable, SchemaEnum {
+        case chargeRecorded = "charge.recorded"
+        case chargeReversed = "charge.reversed"
+    }
+
+    public init(kind: Kind, chargeId: String?) {
+        self.kind = kind
+        self.chargeId = chargeId
+    }
+}

@@ -1,0 +1,28 @@
+/// An amount of money in the currency's smallest unit (cents for USD), never a floating-point number.
+public struct Money: Codable, Hashable, Sendable, CustomStringConvertible {
+    /// Minor units: 12500 USD is $125.00. Negative only where a contract says so (a balance can be a credit).
+    public var amount: Int64
+    /// ISO 4217 code, upper case.
+    public var currency: String
+
+    public init(amount: Int64, currency: String) {
+        self.amount = amount
+        self.currency = currency
+    }
+
+    public var description: String { "\(amount) \(currency)" }
+}
+
+/// The currencies the suite accepts, with the number of digits in their minor unit (ISO 4217).
+/// Kept short on purpose: adding one is a reviewed change, because statements and gateways must support it.
+public enum Currency {
+    public static let minorUnitDigits: [String: Int] = [
+        "USD": 2, "CAD": 2, "EUR": 2, "GBP": 2, "AUD": 2, "NZD": 2, "CHF": 2, "MXN": 2, "JPY": 0,
+    ]
+
+    public static func isKnown(_ code: String) -> Bool { minorUnitDigits[code] != nil }
+
+    /// The largest single amount a contract accepts: 10^12 minor units (ten billion dollars),
+    /// far above any clinic charge and far below Int64's limit, so sums of many cannot overflow.
+    public static let maximumAmount: Int64 = 1_000_000_000_000
+}

@@ -1,0 +1,91 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// One list of settings for every target: Swift 6 language mode and the upcoming features we hold ourselves to.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let log = Target.Dependency.product(name: "Logging", package: "swift-log")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let postgres = Target.Dependency.product(name: "PostgresNIO", package: "postgres-nio")
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+
+/// A service is a library (domain, store, handlers, routes) plus a one-file executable named as the product.
+func service(_ name: String, folder: String) -> [Target] {
+    [
+        .target(
+            name: "\(folder)Service",
+            dependencies: ["Contracts", "ServiceRuntime", "Storage", "Messaging", log, postgres, hummingbird],
+            path: "Services/\(folder)",
+            exclude: ["Main"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: name,
+            dependencies: [.target(name: "\(folder)Service"), "ServiceRuntime"],
+            path: "Services/\(folder)/Main",
+            swiftSettings: swiftSettings
+        ),
+    ]
+}
+
+let services = [
+    ("payments", "Payments"), ("insurance", "Insurance"), ("plans", "Plans"),
+    ("notifications", "Notifications"), ("analytics", "Analytics"),
+]
+
+let package = Package(
+    name: "ClinicLedger",
+    platforms: [.macOS(.v15)],
+    products: services.map { .executable(name: $0.0, targets: [$0.0]) }
+        + [.executable(name: "contracts-docs", targets: ["contracts-docs"])],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    ],
+    targets: [
+        .target(name: "Contracts", path: "Contracts/Sources", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "contracts-docs", dependencies: ["Contracts"], path: "Contracts/Generator",
+            swiftSettings: swiftSettings
+        ),
+        .systemLibrary(
+            name: "CRabbitMQ", path: "Shared/CRabbitMQ", pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
+        .target(
+            name: "Messaging", dependencies: ["CRabbitMQ", "Contracts", log],
+            path: "Shared/Messaging", swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Storage", dependencies: [postgres, log],
+            path: "Shared/Storage", swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ServiceRuntime",
+            dependencies: [
+                "Contracts", "Messaging", "Storage", log, metrics, lifecycle, postgres, hummingbird,
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Shared/ServiceRuntime", swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ContractsTests", dependencies: ["Contracts"], swiftSettings: swiftSettings),
+        .testTarget(name: "PaymentsTests", dependencies: ["PaymentsService", "Contracts"], swiftSettings: swiftSettings),
+        .testTarget(name: "AnalyticsTests", dependencies: ["AnalyticsService", "Contracts"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Messaging", "Storage", "ServiceRuntime", "Contracts", "PaymentsService", postgres, log],
+            swiftSettings: swiftSettings
+        ),
+    ] + services.flatMap { service($0.0, folder: $0.1) }
+)
