@@ -1,0 +1,101 @@
+public import Contracts
+import Foundation
+public import Logging
+public import PostgresNIO
+public import Storage
+
+/// Why an event was not applied. Anything else a handler throws is treated as `notYet` when the
+/// database refused a statement, and as an outage (the batch is retried whole) when it was unreachable.
+public enum EventRejection: Error, Equatable, CustomStringConvertible {
+    /// It can never succeed as sent (invalid content): dead-letter it at once.
+    case invalid(String)
+    /// It may succeed later (it refers to something that has not arrived yet): retry with growing
+    /// delays, then dead-letter it; an operator can replay it once the cause is fixed.
+    case notYet(String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let why), .notYet(let why): why
+        }
+    }
+}
+
+/// What a handler works with: the incoming event's envelope, the transaction it runs in, and the
+/// events it publishes (written to the outbox in the same transaction).
+public struct EventContext: Sendable {
+    public let envelope: EventEnvelope
+    public let connection: PostgresConnection
+    public let logger: Logger
+    let service: String
+    var outgoing: [OutboxMessage] = []
+
+    /// Records `event` for publication, caused by the event being handled. `aggregateId` keeps the order
+    /// of one aggregate's events (e.g. one patient's balance changes).
+    public mutating func publish<E: ClinicEvent>(_ event: E, aggregateId: String, time: Timestamp = .now()) throws {
+        let envelope = envelope.caused(E.type, source: "clinicledger/\(service)", time: time)
+        outgoing.append(OutboxMessage(
+            messageId: envelope.id, routingKey: E.type.routingKey, aggregateId: aggregateId,
+            headers: Dictionary(uniqueKeysWithValues: envelope.amqpHeaders),
+            body: String(decoding: try ContractCoding.encode(event), as: UTF8.self)))
+    }
+}
+
+/// The events a service handles, one typed handler per event type. The wire never picks a Swift type:
+/// the routing key and `cloudEvents_type` must name one registered here.
+public struct EventHandlers: Sendable {
+    typealias Erased = @Sendable ([UInt8], inout EventContext) async throws -> Void
+    private(set) var byType: [String: Erased] = [:]
+
+    public init() {}
+
+    public mutating func on<E: ClinicEvent>(
+        _ type: E.Type, _ handle: @escaping @Sendable (E, inout EventContext) async throws -> Void
+    ) {
+        byType[E.type.routingKey] = { body, context in
+            let event: E
+            do { event = try ContractCoding.decode(E.self, from: body) } catch {
+                throw EventRejection.invalid("body is not a valid \(E.type): \(DecodingProblem.describe(error))")
+            }
+            try await handle(event, &context)
+        }
+    }
+
+    public var routingKeys: [String] { byType.keys.sorted() }
+}
+
+/// Turns a decoding error into a sentence that names the field.
+enum DecodingProblem {
+    static func describe(_ error: any Error) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+                .replacingOccurrences(of: ".[", with: "[")
+        }
+        guard let error = error as? DecodingError else { return "\(error)" }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let parent = path(context.codingPath)
+            return "missing required field '\(parent.isEmpty ? "" : parent + ".")\(key.stringValue)'"
+        case .typeMismatch(let type, let context):
+            return "field '\(path(context.codingPath))' should be \(jsonKind(type))"
+        case .valueNotFound(let type, let context):
+            return "field '\(path(context.codingPath))' is null; it should be \(jsonKind(type))"
+        case .dataCorrupted(let context):
+            let at = path(context.codingPath)
+            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            let why = underlying ?? context.debugDescription
+            return at.isEmpty ? "not valid JSON (\(why))" : "field '\(at)': \(why)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
+    private static func jsonKind(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Int64.Type, is Int32.Type: "an integer"
+        case is Bool.Type: "true or false"
+        case is Double.Type: "a number"
+        default: "\(type)".contains("Array") ? "an array" : "an object"
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import Contracts
+import Foundation
+import Hummingbird
+import Logging
+import Messaging
+import Metrics
+import PostgresNIO
+import Prometheus
+import ServiceLifecycle
+import Storage
+import Synchronization
+
+/// Builds and runs one service: `[postgres, event processing, http]` in a ServiceGroup. On SIGTERM the
+/// group stops them in reverse: HTTP first, then event processing (the batch in hand finishes, the
+/// outbox is flushed, broker connections close), then Postgres.
+public enum ServiceHost {
+    /// The executable's entry point: `serve` (the default) or an operator command.
+    public static func main(_ definition: ServiceDefinition) async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            let configuration = try ServiceConfiguration.fromEnvironment(
+                service: definition.name, defaultHTTPPort: definition.defaultHTTPPort)
+            switch arguments.first {
+            case nil, "serve":
+                try await serve(definition, configuration: configuration)
+            case "dead-letters":
+                try DeadLetterCommand.run(Array(arguments.dropFirst()), service: definition.name, settings: configuration.broker)
+            case "help", "--help", "-h":
+                print(usage(definition.name))
+            default:
+                fail("unknown command '\(arguments[0])'\n\n\(usage(definition.name))")
+            }
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    static func usage(_ service: String) -> String {
+        """
+        usage: \(service) [serve]                         run the service
+               \(service) dead-letters list [--json]      list the dead-letter queue \(service).dead
+               \(service) dead-letters show MESSAGE_ID    one dead letter with its headers and body
+               \(service) dead-letters replay MESSAGE_ID|--all
+                                                 send dead letters back to \(service) for another try
+        Configuration comes from the environment; see README.md, "Configuration".
+        """
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("\(message)\n".utf8))
+        exit(1)
+    }
+
+    public static func serve(_ definition: ServiceDefinition, configuration: ServiceConfiguration) async throws {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+            return handler
+        }
+        let group = try makeServiceGroup(definition, configuration: configuration, registry: registry)
+        try await group.run()
+    }
+
+    static func makeServiceGroup(
+        _ definition: ServiceDefinition, configuration: ServiceConfiguration, registry: PrometheusCollectorRegistry
+    ) throws -> ServiceGroup {
+        let logger = Logger(label: "clinicledger.\(definition.name)")
+        let client = PostgresClient(configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
+        let publisher = EventPublisher(settings: configuration.broker, logger: logger)
+        let relay = OutboxRelay(client: client, publisher: publisher, exchange: configuration.broker.exchange, logger: logger)
+        let pipeline = EventPipeline(
+            service: definition.name, handlers: definition.handlers, client: client, publisher: publisher,
+            settings: configuration.broker, relay: relay, logger: logger)
+        let consumer = EventConsumer(
+            settings: configuration.broker, queues: ServiceQueues(service: definition.name),
+            routingKeys: definition.handlers.routingKeys, logger: logger, handler: { await pipeline.handle($0) })
+        let migrated = Flag()
+
+        let router = Router()
+        HealthRoutes(service: definition.name, client: client, consumer: consumer, publisher: publisher,
+                     migrated: migrated, registry: registry).add(to: router)
+        definition.routes(router, ServiceResources(client: client, logger: logger))
+        let http = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
+                                 serverName: "clinicledger-\(definition.name)"),
+            logger: logger)
+
+        let processing = EventProcessing(
+            migrate: {
+                try await Migrator.apply(Outbox.migrations, component: "runtime", client: client, logger: logger)
+                try await Migrator.apply(definition.migrations, component: definition.name, client: client, logger: logger)
+                migrated.set()
+            },
+            consumer: consumer, relay: relay, publisher: publisher, logger: logger)
+
+        return ServiceGroup(configuration: .init(
+            services: [.init(service: client), .init(service: processing), .init(service: http)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+    }
+}
+
+/// Migrations, then the consumer and the outbox relay; on shutdown the consumer stops first (the batch
+/// in hand is finished and acknowledged), then the relay publishes what is left, then the publisher closes.
+struct EventProcessing: Service {
+    let migrate: @Sendable () async throws -> Void
+    let consumer: EventConsumer
+    let relay: OutboxRelay
+    let publisher: EventPublisher
+    let logger: Logger
+
+    func run() async throws {
+        var backoff = Duration.milliseconds(200)
+        while true {
+            do {
+                try await migrate()
+                break
+            } catch {
+                logger.error("cannot apply migrations yet; retrying", metadata: ["error": "\(String(reflecting: error))"])
+                try await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(5))
+            }
+        }
+        consumer.start()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await relay.run() }
+            try? await gracefulShutdown()
+            await consumer.stop()
+            relay.stop()
+        }
+        await publisher.shutdown()
+        logger.info("event processing stopped")
+    }
+}
+
+/// A Sendable yes/no that starts as no.
+final class Flag: Sendable {
+    private let value = Atomic(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
+}

@@ -1,0 +1,114 @@
+import Foundation
+public import Logging
+public import PostgresNIO
+
+/// An event waiting in the outbox: written in the same transaction as the change it reports, published
+/// later by the relay.
+public struct OutboxMessage: Sendable, Equatable {
+    public var messageId: String
+    public var routingKey: String
+    /// Events of one aggregate (a patient's account) are published in the order they were written.
+    public var aggregateId: String
+    public var headers: [String: String]
+    public var body: String
+
+    public init(messageId: String, routingKey: String, aggregateId: String, headers: [String: String], body: String) {
+        self.messageId = messageId
+        self.routingKey = routingKey
+        self.aggregateId = aggregateId
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// The outbox and inbox tables every service has, and the SQL that uses them.
+public enum Outbox {
+    public static let migrations = [
+        Migration(1, "outbox and inbox", [
+            """
+            CREATE TABLE outbox (
+                id bigserial PRIMARY KEY,
+                message_id text NOT NULL,
+                routing_key text NOT NULL,
+                aggregate_id text NOT NULL,
+                headers jsonb NOT NULL,
+                body text NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                sent_at timestamptz)
+            """,
+            "CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL",
+            """
+            CREATE TABLE inbox (
+                event_id text PRIMARY KEY,
+                event_type text NOT NULL,
+                received_at timestamptz NOT NULL DEFAULT now())
+            """,
+        ]),
+    ]
+
+    /// Adds messages inside the caller's transaction, in one statement.
+    public static func append(_ messages: [OutboxMessage], on connection: PostgresConnection, logger: Logger) async throws {
+        guard !messages.isEmpty else { return }
+        let headers = try messages.map { String(decoding: try JSONEncoder().encode($0.headers), as: UTF8.self) }
+        try await connection.query("""
+            INSERT INTO outbox (message_id, routing_key, aggregate_id, headers, body)
+            SELECT m, r, a, h::jsonb, b
+            FROM unnest(\(messages.map(\.messageId)), \(messages.map(\.routingKey)), \(messages.map(\.aggregateId)),
+                        \(headers), \(messages.map(\.body))) WITH ORDINALITY AS t(m, r, a, h, b, n)
+            ORDER BY n
+            """, logger: logger)
+    }
+
+    /// The oldest unsent messages, in order. Only one relay at a time gets any (an advisory lock for the
+    /// transaction), which keeps per-aggregate order across replicas; the others get an empty list.
+    public static func claimUnsent(limit: Int, on connection: PostgresConnection, logger: Logger) async throws
+        -> [(id: Int64, message: OutboxMessage)]
+    {
+        let locked = try await connection.query(
+            "SELECT pg_try_advisory_xact_lock(hashtext('clinicledger.outbox-relay'))", logger: logger
+        ).collect().first?.decode(Bool.self) ?? false
+        guard locked else { return [] }
+        var claimed: [(Int64, OutboxMessage)] = []
+        let rows = try await connection.query("""
+            SELECT id, message_id, routing_key, aggregate_id, headers::text, body
+            FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT \(limit)
+            """, logger: logger)
+        for try await (id, messageId, routingKey, aggregateId, headers, body)
+            in rows.decode((Int64, String, String, String, String, String).self)
+        {
+            let headerMap = try JSONDecoder().decode([String: String].self, from: Data(headers.utf8))
+            claimed.append((id, OutboxMessage(
+                messageId: messageId, routingKey: routingKey, aggregateId: aggregateId, headers: headerMap, body: body)))
+        }
+        return claimed
+    }
+
+    public static func markSent(_ ids: [Int64], on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("UPDATE outbox SET sent_at = now() WHERE id = ANY(\(ids))", logger: logger)
+    }
+
+    public static func backlog(client: PostgresClient, logger: Logger) async throws -> Int {
+        try await client.query("SELECT count(*) FROM outbox WHERE sent_at IS NULL", logger: logger)
+            .collect().first?.decode(Int.self) ?? 0
+    }
+
+    /// Sent rows are kept a day for inspection, then deleted so the table stays small.
+    public static func pruneSent(client: PostgresClient, logger: Logger) async throws {
+        try await client.query("DELETE FROM outbox WHERE sent_at < now() - interval '1 day'", logger: logger)
+    }
+}
+
+/// Every handled event id, recorded in the same transaction as the event's effect.
+public enum Inbox {
+    /// True the first time an event id is seen; false for a redelivery or a re-send, which must have
+    /// no effect. A concurrent duplicate waits on the first one's row lock and then gets false.
+    public static func recordFirstDelivery(
+        eventId: String, eventType: String, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Bool {
+        let inserted = try await connection.query("""
+            INSERT INTO inbox (event_id, event_type) VALUES (\(eventId), \(eventType))
+            ON CONFLICT (event_id) DO NOTHING RETURNING 1
+            """, logger: logger).collect()
+        return !inserted.isEmpty
+    }
+}
