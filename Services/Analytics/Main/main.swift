@@ -1,1 +1,4 @@
+import AnalyticsService
+import ServiceRuntime
 
+await ServiceHost.main(Analytics.definition)

@@ -1,1 +1,4 @@
+import InsuranceService
+import ServiceRuntime
 
+await ServiceHost.main(Insurance.definition)

@@ -1,1 +1,4 @@
+import NotificationsService
+import ServiceRuntime
 
+await ServiceHost.main(Notifications.definition)

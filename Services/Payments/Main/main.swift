@@ -1,1 +1,4 @@
+import PaymentsService
+import ServiceRuntime
 
+await ServiceHost.main(Payments.definition)

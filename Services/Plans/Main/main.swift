@@ -1,1 +1,4 @@
+import PlansService
+import ServiceRuntime
 
+await ServiceHost.main(Plans.definition)

@@ -1,0 +1,45 @@
+import Contracts
+import ServiceRuntime
+
+/// Keeps the receivables read model from what payments publishes (and overhead from clinics).
+enum ReceivablesHandlers {
+    static func register(in handlers: inout EventHandlers) {
+        handlers.on(ChargeRecorded.self) { charge, context in
+            try await context.connection.query("""
+                INSERT INTO open_charges (clinic_id, charge_id, patient_id, service_date, amount, currency)
+                VALUES (\(context.envelope.clinicId), \(charge.chargeId), \(charge.patientId),
+                        \(charge.serviceDate.description)::date, \(charge.fee.amount), \(charge.fee.currency))
+                ON CONFLICT (clinic_id, charge_id) DO NOTHING
+                """, logger: context.logger)
+        }
+        handlers.on(ChargeReversed.self) { reversal, context in
+            let updated = try await context.connection.query("""
+                UPDATE open_charges SET reversed = true
+                WHERE clinic_id = \(context.envelope.clinicId) AND charge_id = \(reversal.chargeId) RETURNING 1
+                """, logger: context.logger).collect()
+            guard !updated.isEmpty else {
+                throw EventRejection.notYet("reversal of charge \(reversal.chargeId) arrived before the charge")
+            }
+        }
+        // Balances arrive with a version; an older one than held (a retry overtaken by later
+        // changes) is ignored, so the read model never goes back in time.
+        handlers.on(BalanceChanged.self) { change, context in
+            try await context.connection.query("""
+                INSERT INTO patient_balances (clinic_id, patient_id, currency, balance, version)
+                VALUES (\(context.envelope.clinicId), \(change.patientId), \(change.balance.currency),
+                        \(change.balance.amount), \(change.version))
+                ON CONFLICT (clinic_id, patient_id, currency) DO UPDATE
+                SET balance = EXCLUDED.balance, version = EXCLUDED.version
+                WHERE patient_balances.version < EXCLUDED.version
+                """, logger: context.logger)
+        }
+        handlers.on(ExpenseRecorded.self) { expense, context in
+            try await context.connection.query("""
+                INSERT INTO expenses (clinic_id, expense_id, category, amount, currency, incurred_on)
+                VALUES (\(context.envelope.clinicId), \(expense.expenseId), \(expense.category), \(expense.amount.amount),
+                        \(expense.amount.currency), \(expense.incurredOn.description)::date)
+                ON CONFLICT (clinic_id, expense_id) DO NOTHING
+                """, logger: context.logger)
+        }
+    }
+}

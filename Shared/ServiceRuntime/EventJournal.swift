@@ -1,0 +1,70 @@
+import Contracts
+import Foundation
+import Hummingbird
+import PostgresNIO
+import Storage
+
+/// Keeps the inbound events a service will act on in later releases, so that nothing it was sent
+/// before then is lost: insurance, plans and notifications build their features on this journal.
+public enum EventJournal {
+    public static let migrations = [
+        Migration(1, "journal of received events", [
+            """
+            CREATE TABLE received_events (
+                event_id text PRIMARY KEY,
+                event_type text NOT NULL,
+                clinic_id text NOT NULL,
+                occurred_at timestamptz NOT NULL,
+                body jsonb NOT NULL,
+                received_at timestamptz NOT NULL DEFAULT now())
+            """,
+            "CREATE INDEX received_events_by_clinic ON received_events (clinic_id, event_type, occurred_at)",
+        ]),
+    ]
+
+    /// Records every event of `types` in the journal.
+    public static func record(_ types: [any ClinicEvent.Type], in handlers: inout EventHandlers) {
+        for type in types { register(type, in: &handlers) }
+    }
+
+    private static func register<E: ClinicEvent>(_ type: E.Type, in handlers: inout EventHandlers) {
+        handlers.on(E.self) { event, context in
+            let body = String(decoding: try ContractCoding.encode(event), as: UTF8.self)
+            try await context.connection.query("""
+                INSERT INTO received_events (event_id, event_type, clinic_id, occurred_at, body)
+                VALUES (\(context.envelope.id), \(E.type.routingKey), \(context.envelope.clinicId),
+                        \(context.envelope.time.date), \(body)::jsonb)
+                ON CONFLICT (event_id) DO NOTHING
+                """, logger: context.logger)
+        }
+    }
+
+    struct Counts: ResponseEncodable {
+        var clinicId: String
+        var received: [String: Int]
+    }
+
+    /// `GET /v1/received-events?clinicId=…`: how many events of each type the service holds.
+    public static func addRoutes(to router: Router<BasicRequestContext>, _ resources: ServiceResources) {
+        router.get("/v1/received-events") { request, _ in
+            let clinicId = try request.clinicId()
+            var received: [String: Int] = [:]
+            for try await (type, count) in try await resources.client.query("""
+                SELECT event_type, count(*)::bigint FROM received_events WHERE clinic_id = \(clinicId) GROUP BY event_type
+                """, logger: resources.logger).decode((String, Int64).self)
+            {
+                received[type] = Int(count)
+            }
+            return Counts(clinicId: clinicId, received: received)
+        }
+    }
+
+    /// A service that, for now, only journals the events it will act on.
+    public static func definition(name: String, httpPort: Int, events: [any ClinicEvent.Type]) -> ServiceDefinition {
+        var handlers = EventHandlers()
+        record(events, in: &handlers)
+        return ServiceDefinition(
+            name: name, defaultHTTPPort: httpPort, migrations: migrations, handlers: handlers,
+            routes: { router, resources in addRoutes(to: router, resources) })
+    }
+}
