@@ -169,7 +169,7 @@ public struct ChargePosted: ClinicEvent {
 
     public static let example = ChargePosted(
         chargeId: "chg-90001", patientId: "pat-1001", providerId: "prov-12",
-        serviceDate: CalendarDate(year: 2026, month: 12, day: 1)!,
+        serviceDate: CalendarDate(year: 2026, month: 11, day: 2)!,
         procedure: Procedure(code: "D2392", codeSystem: .cdt, tooth: "30", surfaces: ["M", "O"]),
         fee: Money(amount: 18_500, currency: "USD"), diagnosisCodes: ["K02.52"], appointmentId: "appt-5001")
 }
@@ -213,7 +213,7 @@ public struct TreatmentPlanProposed: ClinicEvent {
     public static let example = TreatmentPlanProposed(
         treatmentPlanId: "tp-300", patientId: "pat-1001", providerId: "prov-12",
         items: [
-            PlannedProcedure(procedure: Procedure(code: "D2740", codeSystem: .cdt, tooth: "19"),
+            PlannedProcedure(procedure: Procedure(code: "D2393", codeSystem: .cdt, tooth: "19", surfaces: ["M", "O", "D"]),
                              fee: Money(amount: 120_000, currency: "USD")),
             PlannedProcedure(procedure: Procedure(code: "D2950", codeSystem: .cdt, tooth: "19"),
                              fee: Money(amount: 25_000, currency: "USD")),

@@ -1,0 +1,63 @@
+import Contracts
+import Testing
+
+@Suite struct EnvelopeTests {
+    let envelope = EventEnvelope(
+        id: "evt-1", type: ChargePosted.type, source: "pms/test", time: Timestamp("2026-11-24T10:00:00.250Z")!,
+        clinicId: "clinic-1", correlationId: "corr-1", causationId: "cause-1")
+
+    @Test func headersRoundTrip() throws {
+        let headers = Dictionary(uniqueKeysWithValues: envelope.amqpHeaders)
+        #expect(headers["cloudEvents_specversion"] == "1.0")
+        #expect(headers["cloudEvents_type"] == "clinic.charge.posted.v1")
+        #expect(headers["cloudEvents_time"] == "2026-11-24T10:00:00.250Z")
+        #expect(try EventEnvelope(amqpHeaders: headers) == envelope)
+    }
+
+    @Test func acceptsTheOlderColonPrefix() throws {
+        let headers = Dictionary(uniqueKeysWithValues: envelope.amqpHeaders.map {
+            ($0.0.replacingOccurrences(of: "cloudEvents_", with: "cloudEvents:"), $0.1)
+        })
+        #expect(try EventEnvelope(amqpHeaders: headers) == envelope)
+    }
+
+    @Test func correlationDefaultsToTheEventId() throws {
+        var headers = Dictionary(uniqueKeysWithValues: envelope.amqpHeaders)
+        headers["cloudEvents_correlationid"] = nil
+        headers["cloudEvents_causationid"] = nil
+        let parsed = try EventEnvelope(amqpHeaders: headers)
+        #expect(parsed.correlationId == "evt-1")
+        #expect(parsed.causationId == nil)
+    }
+
+    @Test func saysWhichHeaderIsWrong() {
+        var headers = Dictionary(uniqueKeysWithValues: envelope.amqpHeaders)
+        headers["cloudEvents_clinicid"] = nil
+        #expect(throws: EnvelopeError.missingHeader("cloudEvents_clinicid")) { try EventEnvelope(amqpHeaders: headers) }
+        headers["cloudEvents_clinicid"] = "clinic-1"
+        headers["cloudEvents_specversion"] = "0.3"
+        #expect(throws: EnvelopeError.invalidHeader("cloudEvents_specversion", "'0.3', expected '1.0'")) {
+            try EventEnvelope(amqpHeaders: headers)
+        }
+        headers["cloudEvents_specversion"] = "1.0"
+        headers["cloudEvents_type"] = "charge-posted"
+        #expect(throws: EnvelopeError.self) { try EventEnvelope(amqpHeaders: headers) }
+    }
+
+    @Test func causedEventsKeepCorrelation() {
+        let caused = envelope.caused(ChargeRecorded.type, source: "clinicledger/payments")
+        #expect(caused.correlationId == "corr-1")
+        #expect(caused.causationId == "evt-1")
+        #expect(caused.clinicId == "clinic-1")
+        #expect(caused.id != envelope.id)
+    }
+
+    @Test func datesParseStrictly() {
+        #expect(CalendarDate("2026-02-28")?.description == "2026-02-28")
+        #expect(CalendarDate("2026-02-30") == nil)
+        #expect(CalendarDate("2026-2-3") == nil)
+        #expect(Timestamp("2026-11-24T10:00:00Z") != nil)
+        #expect(Timestamp("2026-11-24T10:00:00+02:00") != nil)
+        #expect(Timestamp("yesterday") == nil)
+    }
+}
