@@ -1,0 +1,114 @@
+# Building, starting and testing the five services.
+
+build_suite() {
+  command -v swift >/dev/null || die "swift is not on PATH (expected at /opt/swift/usr/bin)"
+  say "building (debug; a first build takes several minutes)"
+  local started=$SECONDS
+  swift build 2>&1 | grep -E "error|warning: unre|Compiling|Build complete" | grep -v "^\[" || true
+  [ "${PIPESTATUS[0]}" -eq 0 ] || die "swift build failed"
+  say "built in $((SECONDS - started)) s"
+}
+
+start_service() {
+  local s=$1 pidfile="$RUN_DIR/pids/$1.pid"
+  if pid_alive "$pidfile"; then return; fi
+  say "starting $s on 127.0.0.1:$(http_port "$s")"
+  (
+    load_env
+    exec ".build/debug/$s" serve </dev/null >> "$RUN_DIR/logs/$s.log" 2>&1
+  ) &
+  echo $! > "$pidfile"
+  disown
+}
+
+wait_ready() {
+  local s=$1
+  if ! wait_http "http://127.0.0.1:$(http_port "$s")/health/ready" 60; then
+    tail -n 30 "$RUN_DIR/logs/$s.log" >&2 || true
+    die "$s did not become ready within 60 s (log above: $RUN_DIR/logs/$s.log)"
+  fi
+}
+
+start_services() {
+  local s
+  for s in "${SERVICES[@]}"; do start_service "$s"; done
+  for s in "${SERVICES[@]}"; do wait_ready "$s"; done
+}
+
+stop_services() {
+  local s pidfile pid i
+  for s in "${SERVICES[@]}"; do
+    pidfile="$RUN_DIR/pids/$s.pid"
+    pid_alive "$pidfile" || continue
+    pid=$(cat "$pidfile")
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      say "$s did not stop within 15 s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$pidfile"
+  done
+}
+
+cmd_up() {
+  start_infra
+  if [ "${DEV_SKIP_SUITE:-}" = 1 ]; then say "infrastructure only (DEV_SKIP_SUITE=1)"; return; fi
+  build_suite
+  start_services
+  python_tools
+  cmd_status
+  cat <<INFO
+
+  RabbitMQ   amqp://guest:guest@127.0.0.1:$AMQP_PORT  exchange clinicledger.events
+  Postgres   postgres://127.0.0.1:$PG_PORT/clinicledger  (admin: psql -h $RUN_DIR/postgres/socket -p $PG_PORT -U postgres)
+  HTTP       payments :$(http_port payments)  insurance :$(http_port insurance)  plans :$(http_port plans)  notifications :$(http_port notifications)  analytics :$(http_port analytics)
+  Logs       $RUN_DIR/logs/
+  Try        scripts/dev publish-demo
+  Stop       scripts/dev down
+INFO
+}
+
+cmd_down() {
+  stop_services
+  stop_infra
+  say "stopped ($CLINICLEDGER_ENV)"
+}
+
+cmd_status() {
+  local s
+  show() { if [ -n "$2" ]; then printf '  %-14s running  pid %s\n' "$1" "$2"; else printf '  %-14s stopped\n' "$1"; fi; }
+  say "environment $CLINICLEDGER_ENV ($RUN_DIR)"
+  show postgres "$(pid_alive_pg && head -n 1 "$RUN_DIR/postgres/data/postmaster.pid" || true)"
+  show rabbitmq "$(pid_alive "$RUN_DIR/rabbitmq/rabbitmq.pid" && cat "$RUN_DIR/rabbitmq/rabbitmq.pid" || true)"
+  for s in "${SERVICES[@]}"; do
+    show "$s" "$(pid_alive "$RUN_DIR/pids/$s.pid" && cat "$RUN_DIR/pids/$s.pid" || true)"
+  done
+}
+
+# A fresh test environment, every test, and the environment stopped again (KEEP=1 keeps it running).
+cmd_test() {
+  [ "$CLINICLEDGER_ENV" = test ] || exec env CLINICLEDGER_ENV=test "$ROOT/scripts/dev" test "$@"
+  cmd_down >/dev/null 2>&1 || true
+  rm -rf "$RUN_DIR"
+  [ "${KEEP:-}" = 1 ] || trap 'cmd_down >/dev/null 2>&1 || true' EXIT
+  cmd_up
+  load_env
+  local failed=0
+  say "unit and integration tests (swift test)"
+  swift test 2>&1 | tee "$RUN_DIR/logs/swift-test.log" | grep -E "✘|error|passed after|failed after|Test run" || true
+  [ "${PIPESTATUS[0]}" -eq 0 ] || failed=1
+  say "end-to-end tests (Tests/e2e, Python with pika)"
+  DEV_SCRIPT="$ROOT/scripts/dev" "$PYTHON" -m pytest -q -p no:cacheprovider Tests/e2e "$@" || failed=1
+  if [ $failed -ne 0 ]; then
+    say "FAILED; logs are in $RUN_DIR/logs (kept with KEEP=1 scripts/dev test)"
+    exit 1
+  fi
+  say "all tests passed"
+}
+
+cmd_publish_demo() {
+  python_tools
+  load_env
+  "$PYTHON" scripts/publish_demo.py "$@"
+}

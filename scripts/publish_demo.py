@@ -1,0 +1,64 @@
+"""Publish one sample clinic.charge.posted.v1 the way a clinic system would, then show where it landed."""
+import argparse
+import datetime
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import pika
+
+parser = argparse.ArgumentParser(description=__doc__)
+parser.add_argument("--clinic", default="clinic-demo")
+parser.add_argument("--patient", default="patient-demo-1")
+parser.add_argument("--amount", type=int, default=12500, help="fee in minor units (cents)")
+parser.add_argument("--currency", default="USD")
+args = parser.parse_args()
+
+event_id = str(uuid.uuid4())
+body = {
+    "chargeId": f"demo-{event_id[:8]}",
+    "patientId": args.patient,
+    "providerId": "provider-demo",
+    "serviceDate": datetime.date.today().isoformat(),
+    "procedure": {"code": "D1110", "codeSystem": "CDT"},
+    "fee": {"amount": args.amount, "currency": args.currency},
+}
+headers = {
+    "cloudEvents_specversion": "1.0",
+    "cloudEvents_id": event_id,
+    "cloudEvents_source": "demo/publish-demo",
+    "cloudEvents_type": "clinic.charge.posted.v1",
+    "cloudEvents_time": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+    "cloudEvents_clinicid": args.clinic,
+    "cloudEvents_correlationid": str(uuid.uuid4()),
+}
+port = int(os.environ.get("CLINICLEDGER_AMQP_PORT", "55672"))
+connection = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", port))
+channel = connection.channel()
+channel.confirm_delivery()
+channel.basic_publish(
+    exchange="clinicledger.events",
+    routing_key="clinic.charge.posted.v1",
+    body=json.dumps(body).encode(),
+    properties=pika.BasicProperties(
+        content_type="application/json", delivery_mode=2, message_id=event_id, headers=headers),
+)
+connection.close()
+print(f"published charge {body['chargeId']} ({args.amount} {args.currency}) for {args.patient}, event {event_id}")
+time.sleep(2)
+
+payments = os.environ.get("PAYMENTS_HTTP_PORT", "8081")
+analytics = os.environ.get("ANALYTICS_HTTP_PORT", "8085")
+for url in (
+    f"http://127.0.0.1:{payments}/v1/patients/{args.patient}/account?clinicId={args.clinic}&limit=5",
+    f"http://127.0.0.1:{analytics}/v1/summary?clinicId={args.clinic}",
+):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            status, text = response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        status, text = error.code, error.read().decode()
+    print(f"\nGET {url}\n{status}\n{json.dumps(json.loads(text), indent=2) if text.startswith('{') else text}")
