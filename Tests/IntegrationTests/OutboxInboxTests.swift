@@ -1,0 +1,66 @@
+import Logging
+import PostgresNIO
+import Storage
+import Testing
+
+@Suite struct OutboxInboxTests {
+    let logger = TestServers.logger
+
+    @Test func migrationsApplyOnceEvenWhenReplicasStartTogether() async throws {
+        try await TestServers.withScratchSchema { client in
+            let migrations = [Migration(1, "a table", ["CREATE TABLE things (id int PRIMARY KEY)"])]
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask { try await Migrator.apply(migrations, component: "test", client: client, logger: logger) }
+                }
+                try await group.waitForAll()
+            }
+            let applied = try await client.query("SELECT count(*) FROM schema_migrations WHERE component = 'test'")
+                .collect().first?.decode(Int.self)
+            #expect(applied == 1)
+        }
+    }
+
+    @Test func theInboxLetsAnEventIdThroughOnce() async throws {
+        try await TestServers.withScratchSchema { client in
+            try await Migrator.apply(Outbox.migrations, component: "runtime", client: client, logger: logger)
+            let first = try await client.inTransaction(logger: logger) {
+                try await Inbox.recordFirstDelivery(eventId: "evt-1", eventType: "t.v1", on: $0, logger: logger)
+            }
+            let again = try await client.inTransaction(logger: logger) {
+                try await Inbox.recordFirstDelivery(eventId: "evt-1", eventType: "t.v1", on: $0, logger: logger)
+            }
+            #expect(first == true)
+            #expect(again == false)
+        }
+    }
+
+    @Test func theOutboxKeepsOrderAndOnlyOneRelayClaimsAtATime() async throws {
+        try await TestServers.withScratchSchema { client in
+            try await Migrator.apply(Outbox.migrations, component: "runtime", client: client, logger: logger)
+            let messages = (1...5).map {
+                OutboxMessage(messageId: "m\($0)", routingKey: "payments.balance.changed.v1", aggregateId: "pat-1",
+                              headers: ["cloudEvents_id": "m\($0)"], body: "{\"n\":\($0)}")
+            }
+            try await client.inTransaction(logger: logger) { try await Outbox.append(messages, on: $0, logger: logger) }
+
+            // While one relay holds the claim, another gets nothing: order across replicas is kept.
+            try await client.withConnection { holder in
+                try await holder.query("BEGIN")
+                let claimed = try await Outbox.claimUnsent(limit: 10, on: holder, logger: logger)
+                #expect(claimed.map(\.message) == messages)
+                let other = try await client.inTransaction(logger: logger) {
+                    try await Outbox.claimUnsent(limit: 10, on: $0, logger: logger)
+                }
+                #expect(other.isEmpty)
+                try await Outbox.markSent(claimed.prefix(3).map(\.id), on: holder, logger: logger)
+                try await holder.query("COMMIT")
+            }
+            let left = try await client.inTransaction(logger: logger) {
+                try await Outbox.claimUnsent(limit: 10, on: $0, logger: logger)
+            }
+            #expect(left.map(\.message.messageId) == ["m4", "m5"])
+            #expect(try await Outbox.backlog(client: client, logger: logger) == 2)
+        }
+    }
+}
