@@ -57,11 +57,11 @@ enum TestServers {
     static func withScratchSchema<T: Sendable>(_ body: (PostgresClient) async throws -> T) async throws -> T {
         let name = "it_\(UUID().uuidString.prefix(8).lowercased())"
         let password = "\(name)-password"
-        try await withClient(try admin()) { admin in
-            try await admin.query(PostgresQuery(unsafeSQL: "CREATE ROLE \(name) LOGIN PASSWORD '\(password)'"))
-            try await admin.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(name) AUTHORIZATION \(name)"))
-            try await admin.query(PostgresQuery(unsafeSQL: "ALTER ROLE \(name) SET search_path = \(name)"))
-            try await admin.query(PostgresQuery(unsafeSQL: "GRANT CONNECT ON DATABASE clinicledger TO \(name)"))
+        try await asAdmin { admin in
+            try await admin.query(PostgresQuery(unsafeSQL: "CREATE ROLE \(name) LOGIN PASSWORD '\(password)'"), logger: logger)
+            try await admin.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(name) AUTHORIZATION \(name)"), logger: logger)
+            try await admin.query(PostgresQuery(unsafeSQL: "ALTER ROLE \(name) SET search_path = \(name)"), logger: logger)
+            try await admin.query(PostgresQuery(unsafeSQL: "GRANT CONNECT ON DATABASE clinicledger TO \(name)"), logger: logger)
         }
         do {
             let result = try await withClient(try database(user: name, password: password), body)
@@ -73,11 +73,22 @@ enum TestServers {
         }
     }
 
-    private static func dropScratch(_ name: String) async throws {
+    /// Tests run in parallel, and GRANT/REVOKE on the database row clash ("tuple concurrently
+    /// updated"): role changes take turns on an advisory lock.
+    private static func asAdmin(_ body: @escaping @Sendable (PostgresConnection) async throws -> Void) async throws {
         try await withClient(try admin()) { admin in
-            try await admin.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(name) CASCADE"))
-            try await admin.query(PostgresQuery(unsafeSQL: "REVOKE CONNECT ON DATABASE clinicledger FROM \(name)"))
-            try await admin.query(PostgresQuery(unsafeSQL: "DROP ROLE \(name)"))
+            try await admin.inTransaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(hashtext('integration-test-roles'))", logger: logger)
+                try await body(connection)
+            }
+        }
+    }
+
+    private static func dropScratch(_ name: String) async throws {
+        try await asAdmin { admin in
+            try await admin.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(name) CASCADE"), logger: logger)
+            try await admin.query(PostgresQuery(unsafeSQL: "REVOKE CONNECT ON DATABASE clinicledger FROM \(name)"), logger: logger)
+            try await admin.query(PostgresQuery(unsafeSQL: "DROP ROLE \(name)"), logger: logger)
         }
     }
 }
