@@ -23,6 +23,20 @@ public final class EventPublisher: Sendable {
         try await thread.run { [self] in try publishOnThread(messages) }
     }
 
+    /// How many messages a queue holds (a passive declare), e.g. the dead-letter queue for a gauge.
+    public func messageCount(queue: String) async throws -> Int {
+        try await thread.run { [self] in
+            do {
+                return try connectIfNeeded().declareQueue(queue, type: settings.queueType, passive: true).messages
+            } catch {
+                connection?.close()
+                connection = nil
+                connected.store(false, ordering: .relaxed)
+                throw error
+            }
+        }
+    }
+
     /// Closes the connection once the calls already made are done.
     public func shutdown() async {
         _ = try? await thread.run { [self] in

@@ -13,15 +13,17 @@ final class OutboxRelay: Sendable {
     private let client: PostgresClient
     private let publisher: EventPublisher
     private let exchange: String
+    private let deadLetterQueue: String
     private let logger: Logger
     private let nudged = Atomic(false)
     private let stopped = Atomic(false)
     static let batchLimit = 500
 
-    init(client: PostgresClient, publisher: EventPublisher, exchange: String, logger: Logger) {
+    init(client: PostgresClient, publisher: EventPublisher, exchange: String, deadLetterQueue: String, logger: Logger) {
         self.client = client
         self.publisher = publisher
         self.exchange = exchange
+        self.deadLetterQueue = deadLetterQueue
         self.logger = logger
     }
 
@@ -80,6 +82,7 @@ final class OutboxRelay: Sendable {
         do {
             SuiteMetrics.outboxBacklog.record(try await Outbox.backlog(client: client, logger: logger))
             try await Outbox.pruneSent(client: client, logger: logger)
+            SuiteMetrics.deadLetterQueueDepth.record(try await publisher.messageCount(queue: deadLetterQueue))
         } catch {
             logger.debug("outbox housekeeping failed", metadata: ["error": "\(error)"])
         }

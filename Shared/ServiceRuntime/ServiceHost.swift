@@ -69,12 +69,14 @@ public enum ServiceHost {
         let logger = Logger(label: "clinicledger.\(definition.name)")
         let client = PostgresClient(configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
         let publisher = EventPublisher(settings: configuration.broker, logger: logger)
-        let relay = OutboxRelay(client: client, publisher: publisher, exchange: configuration.broker.exchange, logger: logger)
+        let queues = ServiceQueues(service: definition.name)
+        let relay = OutboxRelay(client: client, publisher: publisher, exchange: configuration.broker.exchange,
+                                deadLetterQueue: queues.dead, logger: logger)
         let pipeline = EventPipeline(
             service: definition.name, handlers: definition.handlers, client: client, publisher: publisher,
             settings: configuration.broker, relay: relay, logger: logger)
         let consumer = EventConsumer(
-            settings: configuration.broker, queues: ServiceQueues(service: definition.name),
+            settings: configuration.broker, queues: queues,
             routingKeys: definition.handlers.routingKeys, logger: logger, handler: { await pipeline.handle($0) })
         let migrated = Flag()
 

@@ -88,3 +88,27 @@ import Testing
         await publisher.shutdown()
     }
 }
+
+extension BrokerTests {
+    @Test func quorumQueuesWorkTheSameWay() async throws {
+        var settings = try TestServers.broker()
+        settings.queueType = .quorum
+        let service = "it-quorum-\(UUID().uuidString.prefix(8).lowercased())"
+        let received = Received()
+        let consumer = EventConsumer(settings: settings, queues: ServiceQueues(service: service),
+                                     routingKeys: [], logger: TestServers.logger) { batch in
+            received.deliveries.withLock { $0 += batch }
+            return batch.map { _ in .ack }
+        }
+        consumer.start()
+        try await waitFor(10) { consumer.isConnected }
+        #expect(consumer.isConnected, "declaring quorum work, retry and dead-letter queues failed; see the log")
+        let publisher = EventPublisher(settings: settings, logger: TestServers.logger)
+        try await publisher.publish([OutgoingMessage(exchange: "", routingKey: service, messageId: "q1", headers: [],
+                                                     body: Array("{}".utf8))])
+        try await waitFor(10) { received.all.count == 1 }
+        #expect(received.all.map(\.messageId) == ["q1"])
+        await consumer.stop()
+        await publisher.shutdown()
+    }
+}
