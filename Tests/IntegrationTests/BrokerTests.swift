@@ -10,6 +10,21 @@ import Testing
         var all: [Delivery] { deliveries.withLock { $0 } }
     }
 
+    /// A consumer on a fresh service's queues that records and acknowledges everything.
+    func startConsumer(_ settings: BrokerSettings, service: String, routingKeys: [String]) async throws
+        -> (EventConsumer, Received)
+    {
+        let received = Received()
+        let consumer = EventConsumer(settings: settings, queues: ServiceQueues(service: service),
+                                     routingKeys: routingKeys, logger: TestServers.logger) { batch in
+            received.deliveries.withLock { $0 += batch }
+            return batch.map { _ in .ack }
+        }
+        consumer.start()
+        try await waitFor(10) { consumer.isConnected }
+        return (consumer, received)
+    }
+
     func waitFor(_ seconds: Double, _ condition: () -> Bool) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while !condition(), Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
@@ -19,14 +34,7 @@ import Testing
         let exchange = "it.\(UUID().uuidString.prefix(8))"
         let settings = try TestServers.broker(exchange: exchange)
         let service = "it-\(UUID().uuidString.prefix(8).lowercased())"
-        let received = Received()
-        let consumer = EventConsumer(settings: settings, queues: ServiceQueues(service: service),
-                                     routingKeys: ["clinic.charge.posted.v1"], logger: TestServers.logger) { batch in
-            received.deliveries.withLock { $0 += batch }
-            return batch.map { _ in .ack }
-        }
-        consumer.start()
-        try await waitFor(10) { consumer.isConnected }
+        let (consumer, received) = try await startConsumer(settings, service: service, routingKeys: ["clinic.charge.posted.v1"])
         #expect(consumer.isConnected)
 
         let publisher = EventPublisher(settings: settings, logger: TestServers.logger)
@@ -56,14 +64,7 @@ import Testing
     @Test func deadLettersCanBeListedAndReplayedOnce() async throws {
         let settings = try TestServers.broker()
         let service = "it-\(UUID().uuidString.prefix(8).lowercased())"
-        let received = Received()
-        let consumer = EventConsumer(settings: settings, queues: ServiceQueues(service: service),
-                                     routingKeys: [], logger: TestServers.logger) { batch in
-            received.deliveries.withLock { $0 += batch }
-            return batch.map { _ in .ack }
-        }
-        consumer.start()
-        try await waitFor(10) { consumer.isConnected }
+        let (consumer, received) = try await startConsumer(settings, service: service, routingKeys: [])
 
         let publisher = EventPublisher(settings: settings, logger: TestServers.logger)
         try await publisher.publish(["a", "b"].map { id in
@@ -94,14 +95,7 @@ extension BrokerTests {
         var settings = try TestServers.broker()
         settings.queueType = .quorum
         let service = "it-quorum-\(UUID().uuidString.prefix(8).lowercased())"
-        let received = Received()
-        let consumer = EventConsumer(settings: settings, queues: ServiceQueues(service: service),
-                                     routingKeys: [], logger: TestServers.logger) { batch in
-            received.deliveries.withLock { $0 += batch }
-            return batch.map { _ in .ack }
-        }
-        consumer.start()
-        try await waitFor(10) { consumer.isConnected }
+        let (consumer, received) = try await startConsumer(settings, service: service, routingKeys: [])
         #expect(consumer.isConnected, "declaring quorum work, retry and dead-letter queues failed; see the log")
         let publisher = EventPublisher(settings: settings, logger: TestServers.logger)
         try await publisher.publish([OutgoingMessage(exchange: "", routingKey: service, messageId: "q1", headers: [],
