@@ -31,7 +31,7 @@ struct EventPipeline: Sendable {
 
     func handle(_ batch: [Delivery]) async -> [Disposition] {
         var failures: [(Delivery, Failure)] = []
-        var accepted: [(Delivery, EventEnvelope, EventHandlers.Erased)] = []
+        var accepted: [Accepted] = []
         for delivery in batch {
             switch check(delivery) {
             case .success(let (envelope, handler)): accepted.append((delivery, envelope, handler))
@@ -83,50 +83,89 @@ struct EventPipeline: Sendable {
         return .success((envelope, handler))
     }
 
+    typealias Accepted = (delivery: Delivery, envelope: EventEnvelope, handler: EventHandlers.Erased)
+
     /// Applies the accepted events; returns those the handlers rejected. Throws when the database was
     /// unusable, in which case nothing of the batch was committed.
-    private func applyInOneTransaction(
-        _ accepted: [(Delivery, EventEnvelope, EventHandlers.Erased)]
-    ) async throws -> [(Delivery, Failure)] {
+    ///
+    /// The usual batch has no rejections, so it runs first without savepoints (one inbox statement for
+    /// the batch, then the handlers). Only when a handler rejects an event is the batch rolled back and
+    /// run again with a savepoint per event, so that the others still commit.
+    private func applyInOneTransaction(_ accepted: [Accepted]) async throws -> [(Delivery, Failure)] {
         guard !accepted.isEmpty else { return [] }
-        return try await client.inTransaction(logger: logger) { connection in
-            var rejected: [(Delivery, Failure)] = []
-            var outgoing: [OutboxMessage] = []
-            for (delivery, envelope, handler) in accepted {
-                let type = envelope.type.routingKey
-                var eventLogger = logger
-                eventLogger[metadataKey: "event_id"] = "\(envelope.id)"
-                eventLogger[metadataKey: "correlation_id"] = "\(envelope.correlationId)"
-                eventLogger[metadataKey: "event_type"] = "\(type)"
-                let started = DispatchTime.now().uptimeNanoseconds
-                try await connection.query("SAVEPOINT event", logger: logger)
-                do {
-                    guard try await Inbox.recordFirstDelivery(eventId: envelope.id, eventType: type, on: connection, logger: logger)
-                    else {
-                        try await connection.query("RELEASE SAVEPOINT event", logger: logger)
-                        SuiteMetrics.consumed(type, outcome: "duplicate").increment()
-                        continue
-                    }
-                    var context = EventContext(envelope: envelope, connection: connection, logger: eventLogger, service: service)
-                    try await handler(delivery.body, &context)
-                    try await connection.query("RELEASE SAVEPOINT event", logger: logger)
-                    outgoing += context.outgoing
-                    SuiteMetrics.consumed(type, outcome: "applied").increment()
-                } catch {
-                    if DatabaseFailure.isOutage(error) { throw error }
-                    try await connection.query("ROLLBACK TO SAVEPOINT event", logger: logger)
-                    let failure: Failure = switch error {
-                    case EventRejection.invalid(let why): .permanent(why)
-                    case EventRejection.notYet(let why): .retryable(why)
-                    default: .retryable("the database refused the change: \(String(reflecting: error))")
-                    }
-                    rejected.append((delivery, failure))
-                }
-                SuiteMetrics.handlerDuration(type).recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
-            }
-            try await Outbox.append(outgoing, on: connection, logger: logger)
-            return rejected
+        do {
+            return try await client.inTransaction(logger: logger) { try await applyTogether(accepted, on: $0) }
+        } catch is RejectedInBatch {
+            return try await client.inTransaction(logger: logger) { try await applyOneByOne(accepted, on: $0) }
         }
+    }
+
+    private struct RejectedInBatch: Error {}
+
+    private func applyTogether(_ accepted: [Accepted], on connection: PostgresConnection) async throws -> [(Delivery, Failure)] {
+        let firstTime = try await Inbox.recordFirstDeliveries(
+            accepted.map { ($0.envelope.id, $0.envelope.type.routingKey) }, on: connection, logger: logger)
+        var outgoing: [OutboxMessage] = []
+        var applied = Set<String>()
+        for item in accepted {
+            let type = item.envelope.type.routingKey
+            guard firstTime.contains(item.envelope.id), applied.insert(item.envelope.id).inserted else {
+                SuiteMetrics.consumed(type, outcome: "duplicate").increment()
+                continue
+            }
+            do {
+                outgoing += try await run(item, on: connection)
+            } catch {
+                if DatabaseFailure.isOutage(error) { throw error }
+                throw RejectedInBatch()
+            }
+        }
+        try await Outbox.append(outgoing, on: connection, logger: logger)
+        return []
+    }
+
+    private func applyOneByOne(_ accepted: [Accepted], on connection: PostgresConnection) async throws -> [(Delivery, Failure)] {
+        var rejected: [(Delivery, Failure)] = []
+        var outgoing: [OutboxMessage] = []
+        for item in accepted {
+            let type = item.envelope.type.routingKey
+            try await connection.query("SAVEPOINT event", logger: logger)
+            do {
+                let firstTime = try await Inbox.recordFirstDeliveries([(item.envelope.id, type)], on: connection, logger: logger)
+                if firstTime.isEmpty {
+                    SuiteMetrics.consumed(type, outcome: "duplicate").increment()
+                } else {
+                    outgoing += try await run(item, on: connection)
+                }
+                try await connection.query("RELEASE SAVEPOINT event", logger: logger)
+            } catch {
+                if DatabaseFailure.isOutage(error) { throw error }
+                try await connection.query("ROLLBACK TO SAVEPOINT event", logger: logger)
+                let failure: Failure = switch error {
+                case EventRejection.invalid(let why): .permanent(why)
+                case EventRejection.notYet(let why): .retryable(why)
+                default: .retryable("the database refused the change: \(String(reflecting: error))")
+                }
+                rejected.append((item.delivery, failure))
+            }
+        }
+        try await Outbox.append(outgoing, on: connection, logger: logger)
+        return rejected
+    }
+
+    /// Runs one event's handler; returns what it publishes.
+    private func run(_ item: Accepted, on connection: PostgresConnection) async throws -> [OutboxMessage] {
+        let type = item.envelope.type.routingKey
+        var eventLogger = logger
+        eventLogger[metadataKey: "event_id"] = "\(item.envelope.id)"
+        eventLogger[metadataKey: "correlation_id"] = "\(item.envelope.correlationId)"
+        eventLogger[metadataKey: "event_type"] = "\(type)"
+        let started = DispatchTime.now().uptimeNanoseconds
+        var context = EventContext(envelope: item.envelope, connection: connection, logger: eventLogger, service: service)
+        try await item.handler(item.delivery.body, &context)
+        SuiteMetrics.handlerDuration(type).recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+        SuiteMetrics.consumed(type, outcome: "applied").increment()
+        return context.outgoing
     }
 
     /// The copy of a failed delivery that goes to a retry queue, or to the dead-letter queue when it can

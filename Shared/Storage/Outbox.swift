@@ -100,15 +100,18 @@ public enum Outbox {
 
 /// Every handled event id, recorded in the same transaction as the event's effect.
 public enum Inbox {
-    /// True the first time an event id is seen; false for a redelivery or a re-send, which must have
-    /// no effect. A concurrent duplicate waits on the first one's row lock and then gets false.
-    public static func recordFirstDelivery(
-        eventId: String, eventType: String, on connection: PostgresConnection, logger: Logger
-    ) async throws -> Bool {
-        let inserted = try await connection.query("""
-            INSERT INTO inbox (event_id, event_type) VALUES (\(eventId), \(eventType))
-            ON CONFLICT (event_id) DO NOTHING RETURNING 1
-            """, logger: logger).collect()
-        return !inserted.isEmpty
+    /// The ids among `events` seen for the first time, recorded now; a redelivery or a re-send is not
+    /// among them and must have no effect. A concurrent duplicate waits on the first one's row lock.
+    public static func recordFirstDeliveries(
+        _ events: [(id: String, type: String)], on connection: PostgresConnection, logger: Logger
+    ) async throws -> Set<String> {
+        var firstTime = Set<String>()
+        let rows = try await connection.query("""
+            INSERT INTO inbox (event_id, event_type)
+            SELECT * FROM unnest(\(events.map(\.id)), \(events.map(\.type)))
+            ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+            """, logger: logger)
+        for try await id in rows.decode(String.self) { firstTime.insert(id) }
+        return firstTime
     }
 }

@@ -25,13 +25,14 @@ import Testing
         try await TestServers.withScratchSchema { client in
             try await Migrator.apply(Outbox.migrations, component: "runtime", client: client, logger: logger)
             let first = try await client.inTransaction(logger: logger) {
-                try await Inbox.recordFirstDelivery(eventId: "evt-1", eventType: "t.v1", on: $0, logger: logger)
+                try await Inbox.recordFirstDeliveries([("evt-1", "t.v1"), ("evt-2", "t.v1"), ("evt-1", "t.v1")],
+                                                      on: $0, logger: logger)
             }
             let again = try await client.inTransaction(logger: logger) {
-                try await Inbox.recordFirstDelivery(eventId: "evt-1", eventType: "t.v1", on: $0, logger: logger)
+                try await Inbox.recordFirstDeliveries([("evt-1", "t.v1"), ("evt-3", "t.v1")], on: $0, logger: logger)
             }
-            #expect(first == true)
-            #expect(again == false)
+            #expect(first == ["evt-1", "evt-2"])
+            #expect(again == ["evt-3"])
         }
     }
 
