@@ -31,12 +31,30 @@ public struct EventContext: Sendable {
 
     /// Records `event` for publication, caused by the event being handled. `aggregateId` keeps the order
     /// of one aggregate's events (e.g. one patient's balance changes).
-    public mutating func publish<E: ClinicEvent>(_ event: E, aggregateId: String, time: Timestamp = .now()) throws {
-        let envelope = envelope.caused(E.type, source: "clinicledger/\(service)", time: time)
-        outgoing.append(OutboxMessage(
+    public mutating func publish<E: ClinicEvent>(_ event: E, aggregateId: String) throws {
+        outgoing.append(try OutboxMessage(event, causedBy: envelope, service: service, aggregateId: aggregateId))
+    }
+}
+
+/// What a batch handler works with: several events of one type, handled together in one transaction.
+public struct BatchContext: Sendable {
+    public let connection: PostgresConnection
+    public let logger: Logger
+    let service: String
+    var outgoing: [OutboxMessage] = []
+
+    public mutating func publish<E: ClinicEvent>(_ event: E, causedBy envelope: EventEnvelope, aggregateId: String) throws {
+        outgoing.append(try OutboxMessage(event, causedBy: envelope, service: service, aggregateId: aggregateId))
+    }
+}
+
+extension OutboxMessage {
+    init<E: ClinicEvent>(_ event: E, causedBy cause: EventEnvelope, service: String, aggregateId: String) throws {
+        let envelope = cause.caused(E.type, source: "clinicledger/\(service)")
+        self.init(
             messageId: envelope.id, routingKey: E.type.routingKey, aggregateId: aggregateId,
             headers: Dictionary(uniqueKeysWithValues: envelope.amqpHeaders),
-            body: String(decoding: try ContractCoding.encode(event), as: UTF8.self)))
+            body: String(decoding: try ContractCoding.encode(event), as: UTF8.self))
     }
 }
 
@@ -44,7 +62,9 @@ public struct EventContext: Sendable {
 /// the routing key and `cloudEvents_type` must name one registered here.
 public struct EventHandlers: Sendable {
     typealias Erased = @Sendable ([UInt8], inout EventContext) async throws -> Void
+    typealias ErasedBatch = @Sendable ([(body: [UInt8], envelope: EventEnvelope)], inout BatchContext) async throws -> Void
     private(set) var byType: [String: Erased] = [:]
+    private(set) var batchByType: [String: ErasedBatch] = [:]
 
     public init() {}
 
@@ -57,6 +77,18 @@ public struct EventHandlers: Sendable {
                 throw EventRejection.invalid("body is not a valid \(E.type): \(DecodingProblem.describe(error))")
             }
             try await handle(event, &context)
+        }
+    }
+
+    /// A faster way to handle many events of a type at once (set-based SQL). When it throws, the
+    /// pipeline runs the batch again event by event through the handler given to `on`, which decides
+    /// each event's fate; so the batch handler needs no error handling of its own.
+    public mutating func onBatch<E: ClinicEvent>(
+        _ type: E.Type, _ handle: @escaping @Sendable ([(event: E, envelope: EventEnvelope)], inout BatchContext) async throws -> Void
+    ) {
+        batchByType[E.type.routingKey] = { items, context in
+            let events = try items.map { (event: try ContractCoding.decode(E.self, from: $0.body), envelope: $0.envelope) }
+            try await handle(events, &context)
         }
     }
 

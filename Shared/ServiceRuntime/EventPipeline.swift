@@ -105,20 +105,33 @@ struct EventPipeline: Sendable {
     private func applyTogether(_ accepted: [Accepted], on connection: PostgresConnection) async throws -> [(Delivery, Failure)] {
         let firstTime = try await Inbox.recordFirstDeliveries(
             accepted.map { ($0.envelope.id, $0.envelope.type.routingKey) }, on: connection, logger: logger)
-        var outgoing: [OutboxMessage] = []
+        var fresh: [Accepted] = []
         var applied = Set<String>()
         for item in accepted {
-            let type = item.envelope.type.routingKey
             guard firstTime.contains(item.envelope.id), applied.insert(item.envelope.id).inserted else {
-                SuiteMetrics.consumed(type, outcome: "duplicate").increment()
+                SuiteMetrics.consumed(item.envelope.type.routingKey, outcome: "duplicate").increment()
                 continue
             }
-            do {
-                outgoing += try await run(item, on: connection)
-            } catch {
-                if DatabaseFailure.isOutage(error) { throw error }
-                throw RejectedInBatch()
+            fresh.append(item)
+        }
+        var outgoing: [OutboxMessage] = []
+        do {
+            // Consecutive events of one type go to its batch handler when it has one; order is kept.
+            var start = 0
+            while start < fresh.count {
+                let type = fresh[start].envelope.type.routingKey
+                var end = start + 1
+                while end < fresh.count, fresh[end].envelope.type.routingKey == type { end += 1 }
+                if let batchHandler = handlers.batchByType[type] {
+                    outgoing += try await runBatch(Array(fresh[start..<end]), batchHandler, on: connection)
+                } else {
+                    for item in fresh[start..<end] { outgoing += try await run(item, on: connection) }
+                }
+                start = end
             }
+        } catch {
+            if DatabaseFailure.isOutage(error) { throw error }
+            throw RejectedInBatch()
         }
         try await Outbox.append(outgoing, on: connection, logger: logger)
         return []
@@ -151,6 +164,19 @@ struct EventPipeline: Sendable {
         }
         try await Outbox.append(outgoing, on: connection, logger: logger)
         return rejected
+    }
+
+    private func runBatch(
+        _ items: [Accepted], _ handler: EventHandlers.ErasedBatch, on connection: PostgresConnection
+    ) async throws -> [OutboxMessage] {
+        let type = items[0].envelope.type.routingKey
+        let started = DispatchTime.now().uptimeNanoseconds
+        var context = BatchContext(connection: connection, logger: logger, service: service)
+        try await handler(items.map { (body: $0.delivery.body, envelope: $0.envelope) }, &context)
+        let perEvent = Int64(DispatchTime.now().uptimeNanoseconds - started) / Int64(items.count)
+        for _ in items { SuiteMetrics.handlerDuration(type).recordNanoseconds(perEvent) }
+        SuiteMetrics.consumed(type, outcome: "applied").increment(by: items.count)
+        return context.outgoing
     }
 
     /// Runs one event's handler; returns what it publishes.

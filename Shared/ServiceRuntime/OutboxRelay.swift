@@ -15,7 +15,7 @@ final class OutboxRelay: Sendable {
     private let exchange: String
     private let deadLetterQueue: String
     private let logger: Logger
-    private let nudged = Atomic(false)
+    private let doorbell = Doorbell()
     private let stopped = Atomic(false)
     static let batchLimit = 500
 
@@ -28,10 +28,13 @@ final class OutboxRelay: Sendable {
     }
 
     /// Something was just written to the outbox: look now rather than at the next poll.
-    func nudge() { nudged.store(true, ordering: .relaxed) }
+    func nudge() { doorbell.ring() }
 
     /// Ends `run` after one last pass; called once the consumer has stopped writing to the outbox.
-    func stop() { stopped.store(true, ordering: .relaxed) }
+    func stop() {
+        stopped.store(true, ordering: .relaxed)
+        doorbell.ring()
+    }
 
     /// Runs until `stop`, then publishes what is left once more.
     func run() async {
@@ -51,12 +54,8 @@ final class OutboxRelay: Sendable {
                 lastHousekeeping = .now
                 await housekeeping()
             }
-            // Idle: wake every 10 ms to see whether a handler nudged, and poll anyway every 250 ms
-            // (other replicas' rows, or rows left by a crash).
-            for _ in 0..<25 {
-                if nudged.exchange(false, ordering: .relaxed) || stopped.load(ordering: .relaxed) { break }
-                try? await Task.sleep(for: .milliseconds(10))
-            }
+            // Idle until a handler rings, or 250 ms (other replicas' rows, or rows left by a crash).
+            await doorbell.wait(atMost: .milliseconds(250))
         }
         _ = try? await relayOnce()
     }
@@ -86,5 +85,41 @@ final class OutboxRelay: Sendable {
         } catch {
             logger.debug("outbox housekeeping failed", metadata: ["error": "\(error)"])
         }
+    }
+}
+
+/// Wakes one waiting task when rung; a ring with nobody waiting is kept for the next wait.
+final class Doorbell: Sendable {
+    private let state = Mutex<(rung: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    func ring() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter else {
+                state.rung = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    func wait(atMost timeout: Duration) async {
+        let timer = Task { [self] in
+            try? await Task.sleep(for: timeout)
+            if !Task.isCancelled { ring() }
+        }
+        await withCheckedContinuation { continuation in
+            let ringing = state.withLock { state -> Bool in
+                if state.rung {
+                    state.rung = false
+                    return true
+                }
+                state.waiter = continuation
+                return false
+            }
+            if ringing { continuation.resume() }
+        }
+        timer.cancel()
     }
 }

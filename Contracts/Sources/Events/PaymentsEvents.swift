@@ -78,20 +78,24 @@ public struct BalanceChanged: ClinicEvent {
     public static let example = BalanceChanged(
         patientId: "pat-1001", balance: Money(amount: 18_500, currency: "USD"),
         change: Money(amount: 18_500, currency: "USD"), version: 1,
-        cause: BalanceChangeCause(kind: .chargeRecorded, chargeId: "chg-90001"))
+        cause: BalanceChangeCause(kind: .chargeRecorded, chargeIds: ["chg-90001"]))
 }
 
 public struct BalanceChangeCause: Codable, Hashable, Sendable {
     public var kind: Kind
+    /// The charge, when one charge made the change.
     public var chargeId: String?
+    /// Every charge in the change: charges recorded together move a balance in one event.
+    public var chargeIds: [String]?
 
     public enum Kind: String, Codable, Hashable, Sendable, CaseIterable, SchemaEnum {
         case chargeRecorded = "charge.recorded"
         case chargeReversed = "charge.reversed"
     }
 
-    public init(kind: Kind, chargeId: String?) {
+    public init(kind: Kind, chargeIds: [String]) {
         self.kind = kind
-        self.chargeId = chargeId
+        self.chargeId = chargeIds.count == 1 ? chargeIds[0] : nil
+        self.chargeIds = chargeIds
     }
 }

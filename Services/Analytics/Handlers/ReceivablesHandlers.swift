@@ -33,6 +33,32 @@ enum ReceivablesHandlers {
                 WHERE patient_balances.version < EXCLUDED.version
                 """, logger: context.logger)
         }
+        handlers.onBatch(ChargeRecorded.self) { charges, context in
+            try await context.connection.query("""
+                INSERT INTO open_charges (clinic_id, charge_id, patient_id, service_date, amount, currency)
+                SELECT * FROM unnest(\(charges.map(\.envelope.clinicId)), \(charges.map(\.event.chargeId)),
+                                     \(charges.map(\.event.patientId)), \(charges.map(\.event.serviceDate.description))::date[],
+                                     \(charges.map(\.event.fee.amount)), \(charges.map(\.event.fee.currency)))
+                ON CONFLICT (clinic_id, charge_id) DO NOTHING
+                """, logger: context.logger)
+        }
+        handlers.onBatch(BalanceChanged.self) { changes, context in
+            // One row per balance: only the newest version in the batch counts.
+            var newest: [String: (event: BalanceChanged, clinicId: String)] = [:]
+            for (change, envelope) in changes {
+                let key = "\(envelope.clinicId)\u{0}\(change.patientId)\u{0}\(change.balance.currency)"
+                if (newest[key]?.event.version ?? Int64.min) < change.version { newest[key] = (change, envelope.clinicId) }
+            }
+            let rows = Array(newest.values)
+            try await context.connection.query("""
+                INSERT INTO patient_balances (clinic_id, patient_id, currency, balance, version)
+                SELECT * FROM unnest(\(rows.map(\.clinicId)), \(rows.map(\.event.patientId)), \(rows.map(\.event.balance.currency)),
+                                     \(rows.map(\.event.balance.amount)), \(rows.map(\.event.version)))
+                ON CONFLICT (clinic_id, patient_id, currency) DO UPDATE
+                SET balance = EXCLUDED.balance, version = EXCLUDED.version
+                WHERE patient_balances.version < EXCLUDED.version
+                """, logger: context.logger)
+        }
         handlers.on(ExpenseRecorded.self) { expense, context in
             try await context.connection.query("""
                 INSERT INTO expenses (clinic_id, expense_id, category, amount, currency, incurred_on)

@@ -8,6 +8,7 @@ enum ChargeHandlers {
     static func register(in handlers: inout EventHandlers) {
         handlers.on(ChargePosted.self) { charge, context in try await post(charge, &context) }
         handlers.on(ChargeVoided.self) { void, context in try await reverse(void, &context) }
+        handlers.onBatch(ChargePosted.self) { charges, context in try await postTogether(charges, &context) }
     }
 
     static func post(_ charge: ChargePosted, _ context: inout EventContext) async throws {
@@ -31,8 +32,47 @@ enum ChargeHandlers {
         try context.publish(BalanceChanged(
             patientId: charge.patientId, balance: Money(amount: balance.balance, currency: charge.fee.currency),
             change: charge.fee, version: balance.version,
-            cause: BalanceChangeCause(kind: .chargeRecorded, chargeId: charge.chargeId)),
+            cause: BalanceChangeCause(kind: .chargeRecorded, chargeIds: [charge.chargeId])),
             aggregateId: charge.patientId)
+    }
+
+    /// The same as `post` for many charges at once, in a few set-based statements; balance changes are
+    /// summed per patient into one payments.balance.changed each. Anything unusual (an invalid charge, a
+    /// charge id already posted) throws, and the pipeline replays the batch through `post`.
+    static func postTogether(_ charges: [(event: ChargePosted, envelope: EventEnvelope)], _ context: inout BatchContext) async throws {
+        let today = CalendarDate(containing: Date())
+        var seen = Set<ChargeKey>()
+        for (charge, envelope) in charges {
+            guard ChargeRules.problems(in: charge, today: today).isEmpty,
+                  seen.insert(ChargeKey(clinicId: envelope.clinicId, chargeId: charge.chargeId)).inserted
+            else { throw EventRejection.invalid("needs one-by-one handling") }
+        }
+        let store = LedgerBatchStore(connection: context.connection, logger: context.logger)
+        let inserted = try await store.insertCharges(charges)
+        guard inserted.count == charges.count else { throw EventRejection.invalid("a charge id was posted before") }
+        try await store.appendChargeTransfers(charges)
+        var changes: [BalanceKey: (amount: Int64, chargeIds: [String], cause: EventEnvelope)] = [:]
+        for (charge, envelope) in charges {
+            let key = BalanceKey(clinicId: envelope.clinicId, patientId: charge.patientId, currency: charge.fee.currency)
+            changes[key, default: (0, [], envelope)].amount += charge.fee.amount
+            changes[key]!.chargeIds.append(charge.chargeId)
+            changes[key]!.cause = envelope
+        }
+        let balances = try await store.changeBalances(changes.mapValues(\.amount))
+        for (charge, envelope) in charges {
+            try context.publish(ChargeRecorded(
+                chargeId: charge.chargeId, patientId: charge.patientId, providerId: charge.providerId,
+                serviceDate: charge.serviceDate, procedure: charge.procedure, fee: charge.fee, recordedAt: .now()),
+                causedBy: envelope, aggregateId: charge.patientId)
+        }
+        for (key, change) in changes.sorted(by: { $0.value.cause.id < $1.value.cause.id }) {
+            let balance = balances[key]!
+            try context.publish(BalanceChanged(
+                patientId: key.patientId, balance: Money(amount: balance.balance, currency: key.currency),
+                change: Money(amount: change.amount, currency: key.currency), version: balance.version,
+                cause: BalanceChangeCause(kind: .chargeRecorded, chargeIds: change.chargeIds)),
+                causedBy: change.cause, aggregateId: key.patientId)
+        }
     }
 
     static func reverse(_ void: ChargeVoided, _ context: inout EventContext) async throws {
@@ -56,7 +96,7 @@ enum ChargeHandlers {
         try context.publish(BalanceChanged(
             patientId: charge.patientId, balance: Money(amount: balance.balance, currency: change.currency),
             change: change, version: balance.version,
-            cause: BalanceChangeCause(kind: .chargeReversed, chargeId: charge.chargeId)),
+            cause: BalanceChangeCause(kind: .chargeReversed, chargeIds: [charge.chargeId])),
             aggregateId: charge.patientId)
     }
 
