@@ -78,6 +78,9 @@ let package = Package(
             ],
             path: "Shared/ServiceRuntime", swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "broker-bench", dependencies: ["Messaging", log], path: "Tests/Bench", swiftSettings: swiftSettings
+        ),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts"], swiftSettings: swiftSettings),
         .testTarget(name: "PaymentsTests", dependencies: ["PaymentsService", "Contracts"], swiftSettings: swiftSettings),
         .testTarget(name: "AnalyticsTests", dependencies: ["AnalyticsService", "Contracts"], swiftSettings: swiftSettings),

@@ -2,9 +2,9 @@
 
 build_suite() {
   command -v swift >/dev/null || die "swift is not on PATH (expected at /opt/swift/usr/bin)"
-  say "building (debug; a first build takes several minutes)"
+  say "building ($BIN_DIR; a first build takes several minutes)"
   local started=$SECONDS
-  swift build 2>&1 | grep -E "error|warning: unre|Compiling|Build complete" | grep -v "^\[" || true
+  swift build "${BUILD_FLAGS[@]}" 2>&1 | grep -E "error|warning: unre|Compiling|Build complete" | grep -v "^\[" || true
   [ "${PIPESTATUS[0]}" -eq 0 ] || die "swift build failed"
   say "built in $((SECONDS - started)) s"
 }
@@ -15,7 +15,7 @@ start_service() {
   say "starting $s on 127.0.0.1:$(http_port "$s")"
   (
     load_env
-    exec ".build/debug/$s" serve </dev/null >> "$RUN_DIR/logs/$s.log" 2>&1
+    exec "$BIN_DIR/$s" serve </dev/null >> "$RUN_DIR/logs/$s.log" 2>&1
   ) &
   echo $! > "$pidfile"
   disown
@@ -111,4 +111,16 @@ cmd_publish_demo() {
   python_tools
   load_env
   "$PYTHON" scripts/publish_demo.py "$@"
+}
+
+# Speed and footprint on a fresh bench environment with release builds, beside the machine's raw limits.
+cmd_bench() {
+  [ "$CLINICLEDGER_ENV" = bench ] || exec env CLINICLEDGER_ENV=bench "$ROOT/scripts/dev" bench "$@"
+  cmd_down >/dev/null 2>&1 || true
+  rm -rf "$RUN_DIR"
+  trap 'cmd_down >/dev/null 2>&1 || true' EXIT
+  cmd_up >/dev/null
+  swift build "${BUILD_FLAGS[@]}" --product broker-bench >/dev/null
+  load_env
+  BIN_DIR="$BIN_DIR" RUN_DIR="$RUN_DIR" "$PYTHON" Tests/harness/bench.py "$@"
 }

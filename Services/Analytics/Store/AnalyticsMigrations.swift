@@ -34,5 +34,8 @@ enum AnalyticsMigrations {
                 PRIMARY KEY (clinic_id, expense_id))
             """,
         ]),
+        Migration(2, "when each charge became visible, for latency figures", [
+            "ALTER TABLE open_charges ADD COLUMN recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()",
+        ]),
     ]
 }

@@ -1,0 +1,229 @@
+"""scripts/dev bench: the suite's speed and footprint, side by side with this machine's raw limits.
+Runs in the bench environment that scripts/dev set up (release builds). Prints a table and, last,
+one verdict line."""
+import argparse
+import datetime
+import json
+import os
+import signal
+import statistics
+import subprocess
+import tempfile
+import time
+import urllib.request
+import uuid
+
+import pika
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RUN_DIR, BIN_DIR = os.environ["RUN_DIR"], os.path.join(ROOT, os.environ["BIN_DIR"])
+SERVICES = ["payments", "insurance", "plans", "notifications", "analytics"]
+PAGE = os.sysconf("SC_PAGE_SIZE")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def port(service):
+    return int(os.environ[f"{service.upper()}_HTTP_PORT"])
+
+
+def pid_of(service):
+    return int(open(f"{RUN_DIR}/pids/{service}.pid").read())
+
+
+def ready(service):
+    try:
+        return urllib.request.urlopen(f"http://127.0.0.1:{port(service)}/health/ready", timeout=1).status == 200
+    except Exception:
+        return False
+
+
+def memory_mb(pid, field):  # VmRSS now, VmHWM peak
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def infra_pids():
+    pids = {"rabbitmq": [int(open(f"{RUN_DIR}/rabbitmq/rabbitmq.pid").read())]}
+    leader = int(open(f"{RUN_DIR}/postgres/data/postmaster.pid").readline())
+    children = subprocess.run(["pgrep", "-P", str(leader)], capture_output=True, text=True).stdout.split()
+    pids["postgres"] = [leader] + [int(c) for c in children]
+    return pids
+
+
+def sql(query):
+    return subprocess.run(
+        ["psql", "-X", "-tA", "-h", os.environ["CLINICLEDGER_POSTGRES_ADMIN_SOCKET"], "-p",
+         os.environ["CLINICLEDGER_POSTGRES_PORT"], "-U", "postgres", "-d", "clinicledger", "-c", query],
+        capture_output=True, text=True, check=True).stdout.strip()
+
+
+def restart_and_time(service):
+    """Stops a service and starts it again; seconds from exec to /health/ready."""
+    os.kill(pid_of(service), signal.SIGTERM)
+    while ready(service):
+        time.sleep(0.02)
+    time.sleep(0.3)
+    log = open(f"{RUN_DIR}/logs/{service}.log", "a")
+    started = time.time()
+    process = subprocess.Popen([os.path.join(BIN_DIR, service), "serve"], stdin=subprocess.DEVNULL, stdout=log,
+                               stderr=log, start_new_session=True)
+    open(f"{RUN_DIR}/pids/{service}.pid", "w").write(str(process.pid))
+    while not ready(service):
+        time.sleep(0.005)
+    return time.time() - started
+
+
+class Charges:
+    """An outside clinic system posting charges with pika."""
+
+    def __init__(self):
+        self.connection = pika.BlockingConnection(
+            pika.ConnectionParameters("127.0.0.1", int(os.environ["CLINICLEDGER_AMQP_PORT"])))
+        self.channel = self.connection.channel()
+        self.clinic = f"bench-{uuid.uuid4().hex[:8]}"
+        self.today = datetime.date.today().isoformat()
+        self.published = {}
+
+    def post(self, n):
+        charge_id = f"c{n}"
+        event_id = str(uuid.uuid4())
+        body = json.dumps({"chargeId": charge_id, "patientId": f"p{n % 500}", "providerId": "d1",
+                           "serviceDate": self.today, "procedure": {"code": "D1110", "codeSystem": "CDT"},
+                           "fee": {"amount": 1000 + n % 997, "currency": "USD"}})
+        self.channel.basic_publish("clinicledger.events", "clinic.charge.posted.v1", body, pika.BasicProperties(
+            content_type="application/json", delivery_mode=2, message_id=event_id, headers={
+                "cloudEvents_specversion": "1.0", "cloudEvents_id": event_id, "cloudEvents_source": "bench",
+                "cloudEvents_type": "clinic.charge.posted.v1",
+                "cloudEvents_time": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+                "cloudEvents_clinicid": self.clinic}))
+        self.published[charge_id] = time.time()
+
+    def visible(self):
+        return int(sql(f"SELECT count(*) FROM analytics.open_charges WHERE clinic_id = '{self.clinic}'"))
+
+    def wait_visible(self, count, timeout):
+        deadline = time.time() + timeout
+        while self.visible() < count:
+            if time.time() > deadline:
+                raise SystemExit(f"bench: only {self.visible()} of {count} charges reached analytics in {timeout} s")
+            time.sleep(0.1)
+
+    def latencies_ms(self):
+        rows = sql(f"SELECT charge_id, extract(epoch FROM recorded_at) FROM analytics.open_charges "
+                   f"WHERE clinic_id = '{self.clinic}'").splitlines()
+        return sorted((float(t) - self.published[c]) * 1000 for c, t in (r.split("|") for r in rows))
+
+
+def published_by_payments():
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port('payments')}/metrics").read().decode()
+    return sum(float(l.rsplit(" ", 1)[1]) for l in text.splitlines()
+               if l.startswith("clinicledger_events_published_total"))
+
+
+def percentile(values, p):
+    return values[min(len(values) - 1, int(len(values) * p / 100))]
+
+
+def raw_broker(messages):
+    out = subprocess.run([os.path.join(BIN_DIR, "broker-bench"), str(messages), "500"], capture_output=True,
+                         text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def raw_postgres(clients):
+    sql("CREATE SCHEMA IF NOT EXISTS bench; "
+        "CREATE TABLE IF NOT EXISTS bench.ledger (id bigserial PRIMARY KEY, account text, amount bigint, at timestamptz DEFAULT now()); "
+        "CREATE TABLE IF NOT EXISTS bench.outbox (id bigserial PRIMARY KEY, body jsonb, sent_at timestamptz)")
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
+        script.write("BEGIN;\nINSERT INTO bench.ledger (account, amount) VALUES ('patient:p1:receivable', 1250);\n"
+                     "INSERT INTO bench.outbox (body) VALUES ('{\"pad\": \"" + "x" * 480 + "\"}');\nEND;\n")
+    out = subprocess.run(["pgbench", "-n", "-M", "prepared", "-f", script.name, "-c", str(clients), "-j", str(clients),
+                          "-T", "8", "-h", os.environ["CLINICLEDGER_POSTGRES_ADMIN_SOCKET"], "-p",
+                          os.environ["CLINICLEDGER_POSTGRES_PORT"], "-U", "postgres", "clinicledger"],
+                         capture_output=True, text=True, check=True).stdout
+    os.unlink(script.name)
+    return float(next(l for l in out.splitlines() if l.startswith("tps")).split()[2])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--charges", type=int, default=20_000, help="charges in the throughput phase")
+    parser.add_argument("--rate", type=int, default=1_500, help="charges/s in the latency phase")
+    args = parser.parse_args()
+
+    startup = {s: restart_and_time(s) for s in SERVICES}
+    time.sleep(3)
+    idle_rss = {s: memory_mb(pid_of(s), "VmRSS") for s in SERVICES}
+
+    # Throughput: as fast as the publisher goes, measured from the first publish to the last charge
+    # visible in analytics (publish -> payments ledger -> outbox -> analytics read model).
+    load = Charges()
+    watched = {s: [pid_of(s)] for s in SERVICES} | infra_pids()
+    cpu_before = {k: sum(cpu_seconds(p) for p in v) for k, v in watched.items()}
+    published_before = published_by_payments()
+    started = time.time()
+    for n in range(args.charges):
+        load.post(n)
+    publish_seconds = time.time() - started
+    load.wait_visible(args.charges, 600)
+    last_visible = float(sql(f"SELECT extract(epoch FROM max(recorded_at)) FROM analytics.open_charges "
+                             f"WHERE clinic_id = '{load.clinic}'"))
+    wall = last_visible - started
+    throughput = args.charges / wall
+    cpu = {k: (sum(cpu_seconds(p) for p in v) - cpu_before[k]) / wall * 100 for k, v in watched.items()}
+    messages_per_charge = 1 + (published_by_payments() - published_before) / args.charges
+    saturated = load.latencies_ms()
+
+    # Latency at a steady rate below saturation.
+    steady = Charges()
+    count = args.rate * 10
+    started = time.time()
+    for n in range(count):
+        steady.post(n)
+        ahead = started + (n + 1) / args.rate - time.time()
+        if ahead > 0:
+            time.sleep(ahead)
+    steady.wait_visible(count, 300)
+    latencies = steady.latencies_ms()
+    peak_rss = {s: memory_mb(pid_of(s), "VmHWM") for s in SERVICES}
+
+    broker = raw_broker(args.charges)
+    pg1, pg4 = raw_postgres(1), raw_postgres(4)
+    raw_charges = broker["publish_confirm_every_100_per_second"] / messages_per_charge
+    share = throughput / raw_charges * 100
+
+    print(f"\nClinicLedger bench — {datetime.date.today()}, {os.cpu_count()} cores, release build")
+    print(f"{'':30}{'value':>12}")
+    rows = [
+        ("charges published", f"{args.charges}"), ("publisher rate (charges/s)", f"{args.charges / publish_seconds:.0f}"),
+        ("end to end (charges/s)", f"{throughput:.0f}"), ("messages per charge", f"{messages_per_charge:.2f}"),
+        ("latency at saturation p50 (ms)", f"{percentile(saturated, 50):.0f}"),
+        (f"latency at {args.rate}/s p50 (ms)", f"{percentile(latencies, 50):.1f}"),
+        (f"latency at {args.rate}/s p95 (ms)", f"{percentile(latencies, 95):.1f}"),
+        (f"latency at {args.rate}/s p99 (ms)", f"{percentile(latencies, 99):.1f}"),
+        ("raw broker publish, confirm/100 (msg/s)", f"{broker['publish_confirm_every_100_per_second']}"),
+        ("raw broker consume, prefetch 300 (msg/s)", f"{broker['consume_prefetch_300_per_second']}"),
+        ("raw broker rate in charges/s", f"{raw_charges:.0f}"), ("suite / raw broker", f"{share:.0f}%"),
+        ("raw Postgres 2-insert tx, 1 client (TPS)", f"{pg1:.0f}"), ("raw Postgres 2-insert tx, 4 clients (TPS)", f"{pg4:.0f}"),
+    ]
+    for name, value in rows:
+        print(f"{name:42}{value:>12}")
+    print(f"\n{'service':15}{'start (s)':>10}{'idle RSS MB':>13}{'peak RSS MB':>13}{'CPU % (load)':>14}")
+    for s in SERVICES:
+        print(f"{s:15}{startup[s]:>10.2f}{idle_rss[s]:>13.1f}{peak_rss[s]:>13.1f}{cpu[s]:>14.0f}")
+    for k in ("rabbitmq", "postgres"):
+        print(f"{k:15}{'':>10}{'':>13}{'':>13}{cpu[k]:>14.0f}")
+    print(f"\nbench: {throughput:.0f} events/s end to end ({share:.0f}% of the raw broker rate, {raw_charges:.0f} charges/s), "
+          f"p99 {percentile(latencies, 99):.0f} ms at {args.rate}/s, idle RSS max {max(idle_rss.values()):.0f} MB, "
+          f"start max {max(startup.values()):.2f} s")
+
+
+if __name__ == "__main__":
+    main()
