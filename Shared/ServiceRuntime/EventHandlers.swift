@@ -93,6 +93,12 @@ public struct EventHandlers: Sendable {
     }
 
     public var routingKeys: [String] { byType.keys.sorted() }
+
+    /// What the service's queue is bound to: every version of each fact it handles, so that a version
+    /// it does not know yet reaches its dead-letter queue (and an operator) instead of vanishing.
+    public var bindingPatterns: [String] {
+        Set(byType.keys.compactMap { EventType(routingKey: $0).map { "\($0.name).*" } }).sorted()
+    }
 }
 
 /// Turns a decoding error into a sentence that names the field.

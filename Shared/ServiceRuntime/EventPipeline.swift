@@ -68,6 +68,9 @@ struct EventPipeline: Sendable {
            !contentType.lowercased().hasPrefix(EventEnvelope.contentType) {
             return .failure(.permanent("content-type is '\(contentType)'; events must be \(EventEnvelope.contentType)"))
         }
+        if let key = DuplicateKeys.first(in: delivery.body) {
+            return .failure(.permanent("the body has the key '\(key)' twice in one object"))
+        }
         let envelope: EventEnvelope
         do { envelope = try EventEnvelope(amqpHeaders: delivery.headers) } catch {
             return .failure(.permanent("invalid CloudEvents envelope: \(error)"))

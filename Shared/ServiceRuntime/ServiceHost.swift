@@ -77,7 +77,7 @@ public enum ServiceHost {
             settings: configuration.broker, relay: relay, logger: logger)
         let consumer = EventConsumer(
             settings: configuration.broker, queues: queues,
-            routingKeys: definition.handlers.routingKeys, logger: logger, handler: { await pipeline.handle($0) })
+            routingKeys: definition.handlers.bindingPatterns, logger: logger, handler: { await pipeline.handle($0) })
         let migrated = Flag()
 
         let router = Router()

@@ -61,3 +61,14 @@ import Testing
         #expect(Timestamp("yesterday") == nil)
     }
 }
+
+@Suite struct DuplicateKeysTests {
+    @Test(arguments: [
+        (#"{"a":1,"b":2}"#, nil), (#"{"a":1,"a":2}"#, "a"), (#"{"a":{"b":1},"c":{"b":2}}"#, nil),
+        (#"{"fee":{"amount":1,"amount":2}}"#, "amount"), (#"[{"a":1},{"a":2}]"#, nil), (#"{"a":"a","b":"a"}"#, nil),
+        (#"{"a\"b":1,"a\"b":2}"#, "a\"b"), (#"{"a":1,"\u0061":2}"#, "a"), (#"{"x":[1,{"y":1,"y":2}]}"#, "y"),
+    ] as [(String, String?)])
+    func findsTheRepeatedKey(json: String, expected: String?) {
+        #expect(DuplicateKeys.first(in: Array(json.utf8)) == expected)
+    }
+}

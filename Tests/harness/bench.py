@@ -142,7 +142,7 @@ def raw_postgres(clients):
         "CREATE TABLE IF NOT EXISTS bench.ledger (id bigserial PRIMARY KEY, account text, amount bigint, at timestamptz DEFAULT now()); "
         "CREATE TABLE IF NOT EXISTS bench.outbox (id bigserial PRIMARY KEY, body jsonb, sent_at timestamptz)")
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
-        script.write("BEGIN;\nINSERT INTO bench.ledger (account, amount) VALUES ('patient:p1:receivable', 1250);\n"
+        script.write("BEGIN;\nINSERT INTO bench.ledger (account, amount) VALUES ('patient-p1-receivable', 1250);\n"
                      "INSERT INTO bench.outbox (body) VALUES ('{\"pad\": \"" + "x" * 480 + "\"}');\nEND;\n")
     out = subprocess.run(["pgbench", "-n", "-M", "prepared", "-f", script.name, "-c", str(clients), "-j", str(clients),
                           "-T", "8", "-h", os.environ["CLINICLEDGER_POSTGRES_ADMIN_SOCKET"], "-p",

@@ -8,8 +8,9 @@ SERVICES=(payments insurance plans notifications analytics)
 case "$CLINICLEDGER_ENV" in
   dev)  PG_PORT=55432 AMQP_PORT=55672 DIST_PORT=55682 EPMD_PORT=55692 HTTP_BASE=8080 ;;
   test) PG_PORT=56432 AMQP_PORT=56672 DIST_PORT=56682 EPMD_PORT=56692 HTTP_BASE=18080 ;;
+  chaos) PG_PORT=58432 AMQP_PORT=58672 DIST_PORT=58682 EPMD_PORT=58692 HTTP_BASE=38080 ;;
   bench) PG_PORT=57432 AMQP_PORT=57672 DIST_PORT=57682 EPMD_PORT=57692 HTTP_BASE=28080 ;;
-  *) echo "dev: CLINICLEDGER_ENV must be dev, test or bench, not '$CLINICLEDGER_ENV'" >&2; exit 2 ;;
+  *) echo "dev: CLINICLEDGER_ENV must be dev, test, chaos or bench, not '$CLINICLEDGER_ENV'" >&2; exit 2 ;;
 esac
 # Benchmarks run release builds (a first one takes 10-20 minutes on 2 cores); everything else debug.
 if [ "$CLINICLEDGER_ENV" = bench ]; then BUILD_FLAGS=(-c release --scratch-path .build-release); BIN_DIR=.build-release/release

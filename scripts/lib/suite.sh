@@ -124,3 +124,14 @@ cmd_bench() {
   load_env
   BIN_DIR="$BIN_DIR" RUN_DIR="$RUN_DIR" "$PYTHON" Tests/harness/bench.py "$@"
 }
+
+# Faults with money as the invariant, on a fresh chaos environment; the last line is a verdict.
+cmd_chaos() {
+  [ "$CLINICLEDGER_ENV" = chaos ] || exec env CLINICLEDGER_ENV=chaos "$ROOT/scripts/dev" chaos "$@"
+  cmd_down >/dev/null 2>&1 || true
+  rm -rf "$RUN_DIR"
+  trap 'cmd_down >/dev/null 2>&1 || true' EXIT
+  cmd_up >/dev/null
+  load_env
+  BIN_DIR="$BIN_DIR" RUN_DIR="$RUN_DIR" "$PYTHON" Tests/harness/chaos.py "$@"
+}
