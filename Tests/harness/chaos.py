@@ -104,18 +104,19 @@ class Clinic:
 
 
 def invariants(clinic):
-    """Lost and doubled money, or None when every invariant holds."""
+    """(charges lost, charges doubled, every money invariant holds)."""
     c = clinic.id
     balances = dict(line.split("|") for line in sql(
         f"SELECT patient_id, balance FROM payments.patient_balances WHERE clinic_id = '{c}'").splitlines() if line)
-    lost = sum(max(0, amount - int(balances.get(p, 0))) for p, amount in clinic.expected.items())
-    doubled = sum(max(0, int(balances.get(p, 0)) - amount) for p, amount in clinic.expected.items())
+    exact = all(int(balances.get(p, 0)) == amount for p, amount in clinic.expected.items())
+    lost = len({body["chargeId"] for body, _ in clinic.charges}) - charges_in_ledger(clinic)
+    # Each charge is one transfer of exactly two postings; more would be money counted twice.
+    doubled = int(sql(f"SELECT count(*) FROM (SELECT 1 FROM payments.ledger_entries WHERE clinic_id = '{c}' "
+                      f"GROUP BY transfer_id HAVING count(*) > 2) t"))
     ledger_zero = sql(f"SELECT coalesce(sum(amount), 0) FROM payments.ledger_entries WHERE clinic_id = '{c}'") == "0"
-    per_transfer = sql(f"SELECT count(*) FROM (SELECT 1 FROM payments.ledger_entries WHERE clinic_id = '{c}' "
-                       f"GROUP BY transfer_id HAVING count(*) <> 2) t") == "0"
     analytics = int(sql(f"SELECT coalesce(sum(balance), 0) FROM analytics.patient_balances WHERE clinic_id = '{c}'"))
     payments_total = sum(int(v) for v in balances.values())
-    return lost, doubled, ledger_zero and per_transfer and analytics == payments_total
+    return lost, doubled, exact and ledger_zero and analytics == payments_total
 
 
 def settle(clinic, timeout=600):
@@ -175,6 +176,95 @@ def replicas(publisher):
     extra[1].wait(15)
 
 
+def poison_kinds():
+    """(name, routing key, body, header change, content type): each must be dead-lettered with a reason."""
+    today = datetime.date.today().isoformat()
+
+    def charge(**changes):
+        body = {"chargeId": f"poison-{uuid.uuid4().hex[:8]}", "patientId": "poison-patient", "providerId": "d1",
+                "serviceDate": today, "procedure": {"code": "D1110", "codeSystem": "CDT"},
+                "fee": {"amount": 100, "currency": "USD"}}
+        body.update(changes)
+        return json.dumps(body).encode()
+
+    def without(*names):
+        return lambda h: {k: v for k, v in h.items() if k not in names}
+
+    def with_header(name, value):
+        return lambda h: {**h, name: value}
+
+    posted = "clinic.charge.posted.v1"
+    fee = lambda amount, currency="USD": {"amount": amount, "currency": currency}
+    return [
+        ("malformed JSON", posted, b'{"chargeId": "x", "fee": ', None, None),
+        ("invalid UTF-8", posted, b'{"chargeId": "\xff\xfe"}', None, None),
+        ("empty body", posted, b"", None, None),
+        ("JSON array", posted, b"[1, 2, 3]", None, None),
+        ("JSON null", posted, b"null", None, None),
+        ("amount as string", posted, charge(fee={"amount": "100", "currency": "USD"}), None, None),
+        ("amount with decimals", posted, charge(fee={"amount": 100.5, "currency": "USD"}), None, None),
+        ("missing fee", posted, json.dumps({"chargeId": "x", "patientId": "poison-patient"}).encode(), None, None),
+        ("missing chargeId", posted, json.dumps({**json.loads(charge()), "chargeId": None}).encode(), None, None),
+        ("patientId a number", posted, charge(patientId=42), None, None),
+        ("serviceDate badly written", posted, charge(serviceDate="11/24/2026"), None, None),
+        ("serviceDate impossible", posted, charge(serviceDate="2026-02-30"), None, None),
+        ("serviceDate in the future", posted, charge(serviceDate="2099-01-01"), None, None),
+        ("unknown code system", posted, charge(procedure={"code": "D1110", "codeSystem": "ICD"}), None, None),
+        ("not a CDT code", posted, charge(procedure={"code": "1110", "codeSystem": "CDT"}), None, None),
+        ("negative amount", posted, charge(fee=fee(-100)), None, None),
+        ("zero amount", posted, charge(fee=fee(0)), None, None),
+        ("amount overflowing Int64", posted, charge(fee=fee(9223372036854775808)), None, None),
+        ("amount above the maximum", posted, charge(fee=fee(10 ** 13)), None, None),
+        ("unknown currency", posted, charge(fee=fee(100, "XYZ")), None, None),
+        ("lower-case currency", posted, charge(fee=fee(100, "usd")), None, None),
+        ("duplicate keys", posted, b'{"chargeId": "a", "chargeId": "b"}', None, None),
+        ("deeply nested JSON", posted, b'{"a": ' + b"[" * 100000 + b"]" * 100000 + b"}", None, None),
+        ("10 MB body", posted, b'{"pad": "' + b"x" * (10 * 1024 * 1024) + b'"}', None, None),
+        ("missing specversion header", posted, charge(), without("cloudEvents_specversion"), None),
+        ("wrong specversion", posted, charge(), with_header("cloudEvents_specversion", "0.3"), None),
+        ("missing id header", posted, charge(), without("cloudEvents_id"), None),
+        ("missing type header", posted, charge(), without("cloudEvents_type"), None),
+        ("missing clinic header", posted, charge(), without("cloudEvents_clinicid"), None),
+        ("missing source header", posted, charge(), without("cloudEvents_source"), None),
+        ("time not RFC 3339", posted, charge(), with_header("cloudEvents_time", "yesterday"), None),
+        ("type not matching routing key", posted, charge(), with_header("cloudEvents_type", "clinic.charge.refunded.v1"), None),
+        ("unknown version", "clinic.charge.posted.v7", charge(), None, None),
+        ("wrong content-type", posted, charge(), None, "text/plain"),
+        ("void of an unknown charge", "clinic.charge.voided.v1",
+         json.dumps({"chargeId": "never-posted", "patientId": "poison-patient"}).encode(), None, None),
+    ]
+
+
+def poison():
+    clinic = Clinic()
+    kinds = poison_kinds()
+    ids = {}
+    for name, routing_key, body, change, content_type in kinds:
+        ids[clinic.publish(routing_key, body, headers=change, content_type=content_type or "application/json")] = name
+    good = Clinic()
+    good.post_many(200)  # the consumer keeps going
+    good.close()
+    deadline = time.time() + 120
+    letters = {}
+    while time.time() < deadline:
+        out = subprocess.run([os.path.join(BIN_DIR, "payments"), "dead-letters", "list", "--json"],
+                             capture_output=True, text=True, check=True).stdout
+        letters = {d["messageId"]: d for d in json.loads(out)}
+        if all(i in letters for i in ids):
+            break
+        time.sleep(1)
+    missing = [name for i, name in ids.items() if i not in letters]
+    unexplained = [name for i, name in ids.items() if i in letters and not letters[i]["reason"].strip()]
+    effect = sql(f"SELECT count(*) FROM payments.charges WHERE clinic_id = '{clinic.id}'") != "0"
+    settled = settle(good)
+    clinic.close()
+    for i, name in ids.items():
+        print(f"  poison {name:32} -> {letters[i]['reason'][:90] if i in letters else 'NOT DEAD-LETTERED'}")
+    return {"scenario": f"poison ({len(kinds)} kinds)", "sent": clinic.sent, "charges": 0, "lost": 0, "doubled": 0,
+            "dead": len(ids) - len(missing), "kinds": len(kinds), "settle": settled,
+            "ok": not missing and not unexplained and not effect and settled is not None}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=20_000, help="charge events per scenario")
@@ -186,6 +276,7 @@ def main():
         scenario("RabbitMQ restart", n, restart_server("rabbitmq")),
         scenario("Postgres restart", n, restart_server("postgres")),
         scenario("3 payments replicas, 1 killed", n, replicas),
+        poison(),
     ]
     print(f"\n{'scenario':34}{'sent':>8}{'in ledger':>10}{'lost':>6}{'doubled':>8}{'settle s':>9}  verdict")
     for r in results:
@@ -193,9 +284,11 @@ def main():
         print(f"{r['scenario']:34}{r['sent']:>8}{r['charges']:>10}{r['lost']:>6}{r['doubled']:>8}{settle_text:>9}  "
               f"{'ok' if r['ok'] and r['lost'] == 0 and r['doubled'] == 0 else 'FAILED'}")
     total = sum(r["sent"] for r in results)
-    lost = sum(1 for r in results if r["lost"])
-    doubled = sum(1 for r in results if r["doubled"])
-    print(f"\nchaos: {len(results)} scenarios, {total} events, {lost} lost, {doubled} doubled")
+    lost = sum(r["lost"] for r in results)
+    doubled = sum(r["doubled"] for r in results)
+    poisoned = next(r for r in results if "kinds" in r)
+    print(f"\nchaos: {len(results)} scenarios, {total} events, {lost} lost, {doubled} doubled, "
+          f"{poisoned['dead']}/{poisoned['kinds']} poison kinds dead-lettered")
     raise SystemExit(0 if all(r["ok"] for r in results) and not lost and not doubled else 1)
 
 
