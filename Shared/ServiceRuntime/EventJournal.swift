@@ -37,6 +37,16 @@ public enum EventJournal {
                 ON CONFLICT (event_id) DO NOTHING
                 """, logger: context.logger)
         }
+        handlers.onBatch(E.self) { events, context in
+            let bodies = try events.map { String(decoding: try ContractCoding.encode($0.event), as: UTF8.self) }
+            try await context.connection.query("""
+                INSERT INTO received_events (event_id, event_type, clinic_id, occurred_at, body)
+                SELECT i, \(E.type.routingKey), c, t, b::jsonb
+                FROM unnest(\(events.map(\.envelope.id)), \(events.map(\.envelope.clinicId)),
+                            \(events.map(\.envelope.time.date)), \(bodies)) AS x(i, c, t, b)
+                ON CONFLICT (event_id) DO NOTHING
+                """, logger: context.logger)
+        }
     }
 
     struct Counts: ResponseEncodable {

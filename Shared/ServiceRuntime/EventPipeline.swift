@@ -5,6 +5,7 @@ import Messaging
 import Metrics
 import PostgresNIO
 import Storage
+import Synchronization
 
 /// Turns a batch of deliveries into effects: checks each envelope, then handles the batch in one
 /// transaction where every event has its own savepoint and its inbox row, so one bad event does not
@@ -18,6 +19,11 @@ struct EventPipeline: Sendable {
     let settings: BrokerSettings
     let relay: OutboxRelay
     let logger: Logger
+
+    /// A batch that has not committed by then goes back to the queue, so that a database call that
+    /// never returns (seen across a Postgres restart) cannot stall the consumer for good. If the stuck
+    /// transaction commits after all, the inbox makes the redelivery a no-op.
+    static let batchDeadline = Duration.seconds(30)
 
     /// The largest body accepted; anything bigger is not an event a clinic system sends.
     static let maximumBodyBytes = 1 << 20
@@ -39,7 +45,8 @@ struct EventPipeline: Sendable {
             }
         }
         do {
-            let rejected = try await applyInOneTransaction(accepted)
+            let ready = accepted
+            let rejected = try await withDeadline(Self.batchDeadline) { try await applyInOneTransaction(ready) }
             failures += rejected
         } catch {
             logger.error("batch not applied; it goes back to the queue", metadata: [
@@ -230,5 +237,45 @@ struct EventPipeline: Sendable {
             messageId: delivery.messageId ?? delivery.headers["cloudEvents_id"] ?? UUID().uuidString.lowercased(),
             contentType: delivery.contentType ?? EventEnvelope.contentType,
             headers: headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, body: delivery.body)
+    }
+}
+
+struct DeadlineExceeded: Error, CustomStringConvertible {
+    let deadline: Duration
+    var description: String { "no result within \(deadline)" }
+}
+
+/// Runs `work`, giving up (and cancelling it) after `deadline`. Unlike a task group, it returns at the
+/// deadline even when `work` ignores cancellation.
+func withDeadline<T: Sendable>(_ deadline: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+    let task = Task { try await work() }
+    let result: Result<T, any Error> = await withCheckedContinuation { continuation in
+        let first = FirstResult(continuation)
+        let timer = Task {
+            do { try await Task.sleep(for: deadline) } catch { return }  // the work finished first
+            task.cancel()
+            first.resume(.failure(DeadlineExceeded(deadline: deadline)))
+        }
+        Task {
+            let result = await task.result
+            timer.cancel()
+            first.resume(result)
+        }
+    }
+    return try result.get()
+}
+
+/// Resumes a continuation with whichever result comes first; later ones are dropped.
+final class FirstResult<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Result<T, any Error>, Never>?>
+
+    init(_ continuation: CheckedContinuation<Result<T, any Error>, Never>) { self.continuation = Mutex(continuation) }
+
+    func resume(_ result: Result<T, any Error>) {
+        let waiting = continuation.withLock { taken -> CheckedContinuation<Result<T, any Error>, Never>? in
+            defer { taken = nil }
+            return taken
+        }
+        waiting?.resume(returning: result)
     }
 }

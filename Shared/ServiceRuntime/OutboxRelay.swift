@@ -42,7 +42,8 @@ final class OutboxRelay: Sendable {
         var lastHousekeeping = ContinuousClock.now
         while !stopped.load(ordering: .relaxed) {
             do {
-                let published = try await relayOnce()
+                // Same guard as the pipeline's: a database call that never returns must not stop the relay.
+                let published = try await withDeadline(EventPipeline.batchDeadline) { try await self.relayOnce() }
                 backoff = .milliseconds(100)
                 if published == Self.batchLimit { continue }
             } catch {

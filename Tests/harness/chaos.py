@@ -77,7 +77,9 @@ class Clinic:
                     content_type=content_type, delivery_mode=2, message_id=event_id, headers=all_headers))
                 self.sent += 1
                 return event_id
-            except (pika.exceptions.AMQPError, OSError):
+            except (pika.exceptions.AMQPError, OSError) as error:
+                print(f"  publisher: {type(error).__name__} {error}; reconnecting to send it again", flush=True)
+                self.close()
                 self.connect()  # not confirmed: send it again, same id
 
     def post(self, n, patients=200, rng=random):
