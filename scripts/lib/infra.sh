@@ -134,8 +134,8 @@ write_env() {
     echo "CLINICLEDGER_POSTGRES_PORT=$PG_PORT"
     echo "CLINICLEDGER_POSTGRES_DATABASE=clinicledger"
     echo "CLINICLEDGER_POSTGRES_ADMIN_SOCKET=$RUN_DIR/postgres/socket"
-    # Tests wait for retries; short delays keep them quick. Production keeps the defaults.
-    [ "$CLINICLEDGER_ENV" = test ] && echo "CLINICLEDGER_AMQP_RETRY_DELAYS_MS=200,400,800"
+    # Tests and chaos wait for retries; short delays keep them quick. Production keeps the defaults.
+    case "$CLINICLEDGER_ENV" in test|chaos) echo "CLINICLEDGER_AMQP_RETRY_DELAYS_MS=200,400,800" ;; esac
     local s upper
     for s in "${SERVICES[@]}"; do
       upper=$(echo "$s" | tr a-z A-Z)
