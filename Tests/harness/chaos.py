@@ -267,6 +267,39 @@ def poison():
             "ok": not missing and not unexplained and not effect and settled is not None}
 
 
+def replay():
+    """Voids that arrive before their charges end in the dead-letter queue; once the charges exist,
+    a replay applies each void exactly once, and a second replay changes nothing."""
+    clinic = Clinic()
+    voids = {}
+    for n in range(50):
+        body = {"chargeId": f"c{n}", "patientId": f"p{n % 5}", "reason": "entered in error"}
+        voids[clinic.publish("clinic.charge.voided.v1", body)] = body
+    deadline = time.time() + 120
+    while time.time() < deadline and not all(i in dead_letter_ids() for i in voids):
+        time.sleep(1)
+    for n in range(50):
+        clinic.post(n, patients=5)
+    clinic.expected = {p: 0 for p in clinic.expected}  # every charge will be voided
+    clinic.close()
+    for _ in range(2):  # the second replay finds nothing, or repeats are absorbed
+        subprocess.run([os.path.join(BIN_DIR, "payments"), "dead-letters", "replay", "--all"], check=True,
+                       capture_output=True)
+    settled = settle(clinic)
+    lost, doubled, consistent = invariants(clinic)
+    reversals = int(sql(f"SELECT count(*) FROM payments.ledger_entries WHERE clinic_id = '{clinic.id}' "
+                        f"AND kind = 'charge-reversal'"))
+    return {"scenario": "dead-letter replay (50 early voids)", "sent": clinic.sent, "charges": charges_in_ledger(clinic),
+            "lost": lost, "doubled": doubled + max(0, reversals - 100), "settle": settled,
+            "ok": settled is not None and consistent and reversals == 100}
+
+
+def dead_letter_ids():
+    out = subprocess.run([os.path.join(BIN_DIR, "payments"), "dead-letters", "list", "--json"],
+                         capture_output=True, text=True, check=True).stdout
+    return {d["messageId"] for d in json.loads(out)}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=20_000, help="charge events per scenario")
@@ -279,6 +312,7 @@ def main():
         scenario("Postgres restart", n, restart_server("postgres")),
         scenario("3 payments replicas, 1 killed", n, replicas),
         poison(),
+        replay(),
     ]
     print(f"\n{'scenario':34}{'sent':>8}{'in ledger':>10}{'lost':>6}{'doubled':>8}{'settle s':>9}  verdict")
     for r in results:
