@@ -33,9 +33,10 @@ enum DeadLetterCommand {
             print("body (\(letter.body.count) bytes):\n\(String(decoding: letter.body.prefix(64 * 1024), as: UTF8.self))")
         case ("replay", "--all"):
             print("replayed \(try queue.replay(messageIds: nil)) message(s) to \(service)")
-        case ("replay", let id?):
-            let count = try queue.replay(messageIds: [id])
-            guard count > 0 else { throw CommandError("no dead letter with message id \(id) in \(queue.queueName)") }
+        case ("replay", _?):
+            let ids = Set(arguments.dropFirst())
+            let count = try queue.replay(messageIds: ids)
+            guard count > 0 else { throw CommandError("no dead letter with those message ids in \(queue.queueName)") }
             print("replayed \(count) message(s) to \(service)")
         default:
             throw CommandError(ServiceHost.usage(service))

@@ -40,7 +40,7 @@ public enum ServiceHost {
         usage: \(service) [serve]                         run the service
                \(service) dead-letters list [--json]      list the dead-letter queue \(service).dead
                \(service) dead-letters show MESSAGE_ID    one dead letter with its headers and body
-               \(service) dead-letters replay MESSAGE_ID|--all
+               \(service) dead-letters replay MESSAGE_ID... | --all
                                                  send dead letters back to \(service) for another try
         Configuration comes from the environment; see README.md, "Configuration".
         """
