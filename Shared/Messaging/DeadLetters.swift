@@ -50,21 +50,23 @@ public struct DeadLetterQueue {
     public func replay(messageIds: Set<String>?) throws -> Int {
         let connection = try AMQPConnection(settings: settings)
         defer { connection.close() }
-        try connection.enableConfirms()
-        var taken: [UInt64] = []
+        // Take first, publish after: on a channel in confirm mode, acks arriving between basic.get
+        // replies would break the get's request-reply exchange.
+        var chosen: [Delivery] = []
         while let delivery = try connection.get(queue: queues.dead) {
-            let letter = DeadLetter(delivery)
-            guard messageIds?.contains(letter.messageId) ?? true else { continue }
+            if messageIds?.contains(DeadLetter(delivery).messageId) ?? true { chosen.append(delivery) }
+        }
+        try connection.enableConfirms()
+        for delivery in chosen {
             let headers = delivery.headers.filter { !SuiteHeader.isSuiteHeader($0.key) }.sorted { $0.key < $1.key }
             try connection.publish(OutgoingMessage(
-                exchange: "", routingKey: queues.work, messageId: letter.messageId,
+                exchange: "", routingKey: queues.work, messageId: DeadLetter(delivery).messageId,
                 contentType: delivery.contentType ?? "application/json", headers: headers.map { ($0.key, $0.value) },
                 body: delivery.body))
-            taken.append(delivery.deliveryTag)
         }
         try connection.waitForConfirms()
-        for tag in taken { try connection.ack(tag) }
-        return taken.count
+        for delivery in chosen { try connection.ack(delivery.deliveryTag) }
+        return chosen.count
     }
 
     public var queueName: String { queues.dead }

@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Hummingbird
+import Logging
 import PostgresNIO
 import Storage
 
@@ -29,24 +30,22 @@ public enum EventJournal {
 
     private static func register<E: ClinicEvent>(_ type: E.Type, in handlers: inout EventHandlers) {
         handlers.on(E.self) { event, context in
-            let body = String(decoding: try ContractCoding.encode(event), as: UTF8.self)
-            try await context.connection.query("""
-                INSERT INTO received_events (event_id, event_type, clinic_id, occurred_at, body)
-                VALUES (\(context.envelope.id), \(E.type.routingKey), \(context.envelope.clinicId),
-                        \(context.envelope.time.date), \(body)::jsonb)
-                ON CONFLICT (event_id) DO NOTHING
-                """, logger: context.logger)
+            try await insert([(event, context.envelope)], context.connection, context.logger)
         }
-        handlers.onBatch(E.self) { events, context in
-            let bodies = try events.map { String(decoding: try ContractCoding.encode($0.event), as: UTF8.self) }
-            try await context.connection.query("""
-                INSERT INTO received_events (event_id, event_type, clinic_id, occurred_at, body)
-                SELECT i, \(E.type.routingKey), c, t, b::jsonb
-                FROM unnest(\(events.map(\.envelope.id)), \(events.map(\.envelope.clinicId)),
-                            \(events.map(\.envelope.time.date)), \(bodies)) AS x(i, c, t, b)
-                ON CONFLICT (event_id) DO NOTHING
-                """, logger: context.logger)
-        }
+        handlers.onBatch(E.self) { events, context in try await insert(events, context.connection, context.logger) }
+    }
+
+    private static func insert<E: ClinicEvent>(
+        _ events: [(event: E, envelope: EventEnvelope)], _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
+        let bodies = try events.map { String(decoding: try ContractCoding.encode($0.event), as: UTF8.self) }
+        try await connection.query("""
+            INSERT INTO received_events (event_id, event_type, clinic_id, occurred_at, body)
+            SELECT i, \(E.type.routingKey), c, t, b::jsonb
+            FROM unnest(\(events.map(\.envelope.id)), \(events.map(\.envelope.clinicId)),
+                        \(events.map(\.envelope.time.date)), \(bodies)) AS x(i, c, t, b)
+            ON CONFLICT (event_id) DO NOTHING
+            """, logger: logger)
     }
 
     struct Counts: ResponseEncodable {

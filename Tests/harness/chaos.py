@@ -307,6 +307,7 @@ def dead_letter_ids():
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=20_000, help="charge events per scenario")
+    parser.add_argument("--only", help="run only the scenarios whose name contains this text")
     args = parser.parse_args()
     n = args.events
     runs = [
@@ -321,6 +322,8 @@ def main():
     print(f"{'scenario':38}{'sent':>8}{'in ledger':>10}{'lost':>6}{'doubled':>8}{'settle s':>9}  verdict", flush=True)
     results = []
     for name, run in runs:
+        if args.only and args.only not in name:
+            continue
         try:
             r = run()
         except Exception as error:  # a harness failure is a failed scenario, not a lost table

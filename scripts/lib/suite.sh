@@ -113,13 +113,18 @@ cmd_publish_demo() {
   "$PYTHON" scripts/publish_demo.py "$@"
 }
 
-# Speed and footprint on a fresh bench environment with release builds, beside the machine's raw limits.
-cmd_bench() {
-  [ "$CLINICLEDGER_ENV" = bench ] || exec env CLINICLEDGER_ENV=bench "$ROOT/scripts/dev" bench "$@"
+# A harness's own environment, new for each run and stopped when the harness ends.
+fresh_environment() {
   cmd_down >/dev/null 2>&1 || true
   rm -rf "$RUN_DIR"
   trap 'cmd_down >/dev/null 2>&1 || true' EXIT
   cmd_up >/dev/null
+}
+
+# Speed and footprint on a fresh bench environment with release builds, beside the machine's raw limits.
+cmd_bench() {
+  [ "$CLINICLEDGER_ENV" = bench ] || exec env CLINICLEDGER_ENV=bench "$ROOT/scripts/dev" bench "$@"
+  fresh_environment
   swift build "${BUILD_FLAGS[@]}" --product broker-bench >/dev/null
   load_env
   BIN_DIR="$BIN_DIR" RUN_DIR="$RUN_DIR" "$PYTHON" Tests/harness/bench.py "$@"
@@ -128,10 +133,7 @@ cmd_bench() {
 # Faults with money as the invariant, on a fresh chaos environment; the last line is a verdict.
 cmd_chaos() {
   [ "$CLINICLEDGER_ENV" = chaos ] || exec env CLINICLEDGER_ENV=chaos "$ROOT/scripts/dev" chaos "$@"
-  cmd_down >/dev/null 2>&1 || true
-  rm -rf "$RUN_DIR"
-  trap 'cmd_down >/dev/null 2>&1 || true' EXIT
-  cmd_up >/dev/null
+  fresh_environment
   load_env
   BIN_DIR="$BIN_DIR" RUN_DIR="$RUN_DIR" "$PYTHON" Tests/harness/chaos.py "$@"
 }

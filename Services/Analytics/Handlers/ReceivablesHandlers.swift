@@ -1,16 +1,16 @@
 import Contracts
+import Logging
+import PostgresNIO
 import ServiceRuntime
 
 /// Keeps the receivables read model from what payments publishes (and overhead from clinics).
 enum ReceivablesHandlers {
     static func register(in handlers: inout EventHandlers) {
         handlers.on(ChargeRecorded.self) { charge, context in
-            try await context.connection.query("""
-                INSERT INTO open_charges (clinic_id, charge_id, patient_id, service_date, amount, currency)
-                VALUES (\(context.envelope.clinicId), \(charge.chargeId), \(charge.patientId),
-                        \(charge.serviceDate.description)::date, \(charge.fee.amount), \(charge.fee.currency))
-                ON CONFLICT (clinic_id, charge_id) DO NOTHING
-                """, logger: context.logger)
+            try await recordCharges([(charge, context.envelope)], context.connection, context.logger)
+        }
+        handlers.onBatch(ChargeRecorded.self) { charges, context in
+            try await recordCharges(charges, context.connection, context.logger)
         }
         handlers.on(ChargeReversed.self) { reversal, context in
             let updated = try await context.connection.query("""
@@ -21,43 +21,11 @@ enum ReceivablesHandlers {
                 throw EventRejection.notYet("reversal of charge \(reversal.chargeId) arrived before the charge")
             }
         }
-        // Balances arrive with a version; an older one than held (a retry overtaken by later
-        // changes) is ignored, so the read model never goes back in time.
         handlers.on(BalanceChanged.self) { change, context in
-            try await context.connection.query("""
-                INSERT INTO patient_balances (clinic_id, patient_id, currency, balance, version)
-                VALUES (\(context.envelope.clinicId), \(change.patientId), \(change.balance.currency),
-                        \(change.balance.amount), \(change.version))
-                ON CONFLICT (clinic_id, patient_id, currency) DO UPDATE
-                SET balance = EXCLUDED.balance, version = EXCLUDED.version
-                WHERE patient_balances.version < EXCLUDED.version
-                """, logger: context.logger)
-        }
-        handlers.onBatch(ChargeRecorded.self) { charges, context in
-            try await context.connection.query("""
-                INSERT INTO open_charges (clinic_id, charge_id, patient_id, service_date, amount, currency)
-                SELECT * FROM unnest(\(charges.map(\.envelope.clinicId)), \(charges.map(\.event.chargeId)),
-                                     \(charges.map(\.event.patientId)), \(charges.map(\.event.serviceDate.description))::date[],
-                                     \(charges.map(\.event.fee.amount)), \(charges.map(\.event.fee.currency)))
-                ON CONFLICT (clinic_id, charge_id) DO NOTHING
-                """, logger: context.logger)
+            try await applyBalances([(change, context.envelope)], context.connection, context.logger)
         }
         handlers.onBatch(BalanceChanged.self) { changes, context in
-            // One row per balance: only the newest version in the batch counts.
-            var newest: [String: (event: BalanceChanged, clinicId: String)] = [:]
-            for (change, envelope) in changes {
-                let key = "\(envelope.clinicId)\u{0}\(change.patientId)\u{0}\(change.balance.currency)"
-                if (newest[key]?.event.version ?? Int64.min) < change.version { newest[key] = (change, envelope.clinicId) }
-            }
-            let rows = Array(newest.values)
-            try await context.connection.query("""
-                INSERT INTO patient_balances (clinic_id, patient_id, currency, balance, version)
-                SELECT * FROM unnest(\(rows.map(\.clinicId)), \(rows.map(\.event.patientId)), \(rows.map(\.event.balance.currency)),
-                                     \(rows.map(\.event.balance.amount)), \(rows.map(\.event.version)))
-                ON CONFLICT (clinic_id, patient_id, currency) DO UPDATE
-                SET balance = EXCLUDED.balance, version = EXCLUDED.version
-                WHERE patient_balances.version < EXCLUDED.version
-                """, logger: context.logger)
+            try await applyBalances(changes, context.connection, context.logger)
         }
         handlers.on(ExpenseRecorded.self) { expense, context in
             try await context.connection.query("""
@@ -67,5 +35,38 @@ enum ReceivablesHandlers {
                 ON CONFLICT (clinic_id, expense_id) DO NOTHING
                 """, logger: context.logger)
         }
+    }
+
+    static func recordCharges(
+        _ charges: [(event: ChargeRecorded, envelope: EventEnvelope)], _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
+        try await connection.query("""
+            INSERT INTO open_charges (clinic_id, charge_id, patient_id, service_date, amount, currency)
+            SELECT * FROM unnest(\(charges.map(\.envelope.clinicId)), \(charges.map(\.event.chargeId)),
+                                 \(charges.map(\.event.patientId)), \(charges.map(\.event.serviceDate.description))::date[],
+                                 \(charges.map(\.event.fee.amount)), \(charges.map(\.event.fee.currency)))
+            ON CONFLICT (clinic_id, charge_id) DO NOTHING
+            """, logger: logger)
+    }
+
+    /// Balances arrive with a version; an older one than held (a retry overtaken by later changes) is
+    /// ignored, so the read model never goes back in time. One row per balance: the newest version wins.
+    static func applyBalances(
+        _ changes: [(event: BalanceChanged, envelope: EventEnvelope)], _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
+        var newest: [String: (event: BalanceChanged, clinicId: String)] = [:]
+        for (change, envelope) in changes {
+            let key = "\(envelope.clinicId)\u{0}\(change.patientId)\u{0}\(change.balance.currency)"
+            if (newest[key]?.event.version ?? Int64.min) < change.version { newest[key] = (change, envelope.clinicId) }
+        }
+        let rows = Array(newest.values)
+        try await connection.query("""
+            INSERT INTO patient_balances (clinic_id, patient_id, currency, balance, version)
+            SELECT * FROM unnest(\(rows.map(\.clinicId)), \(rows.map(\.event.patientId)), \(rows.map(\.event.balance.currency)),
+                                 \(rows.map(\.event.balance.amount)), \(rows.map(\.event.version)))
+            ON CONFLICT (clinic_id, patient_id, currency) DO UPDATE
+            SET balance = EXCLUDED.balance, version = EXCLUDED.version
+            WHERE patient_balances.version < EXCLUDED.version
+            """, logger: logger)
     }
 }
