@@ -10,7 +10,6 @@ struct HealthRoutes: Sendable {
     let service: String
     let client: PostgresClient
     let consumer: EventConsumer
-    let publisher: EventPublisher
     let migrated: Flag
     let registry: PrometheusCollectorRegistry
 

@@ -81,7 +81,7 @@ public enum ServiceHost {
         let migrated = Flag()
 
         let router = Router()
-        HealthRoutes(service: definition.name, client: client, consumer: consumer, publisher: publisher,
+        HealthRoutes(service: definition.name, client: client, consumer: consumer,
                      migrated: migrated, registry: registry).add(to: router)
         definition.routes(router, ServiceResources(client: client, logger: logger))
         let http = Application(
