@@ -1,5 +1,4 @@
 public import Logging
-import Synchronization
 
 /// Publishes with publisher confirms over a connection of its own. A call returns only once the broker
 /// has confirmed every message of it; when it throws, none of them may be taken as sent.
@@ -8,15 +7,12 @@ public final class EventPublisher: Sendable {
     private let thread = BrokerThread(name: "amqp-publisher")
     /// Touched only on `thread`.
     private nonisolated(unsafe) var connection: AMQPConnection?
-    private let connected = Atomic(false)
     private let logger: Logger
 
     public init(settings: BrokerSettings, logger: Logger) {
         self.settings = settings
         self.logger = logger
     }
-
-    public var isConnected: Bool { connected.load(ordering: .relaxed) }
 
     public func publish(_ messages: [OutgoingMessage]) async throws {
         guard !messages.isEmpty else { return }
@@ -31,7 +27,6 @@ public final class EventPublisher: Sendable {
             } catch {
                 connection?.close()
                 connection = nil
-                connected.store(false, ordering: .relaxed)
                 throw error
             }
         }
@@ -42,7 +37,6 @@ public final class EventPublisher: Sendable {
         _ = try? await thread.run { [self] in
             connection?.close()
             connection = nil
-            connected.store(false, ordering: .relaxed)
         }
         thread.stop()
     }
@@ -56,7 +50,6 @@ public final class EventPublisher: Sendable {
             // Start again on a fresh connection next time: unconfirmed state cannot be trusted.
             connection?.close()
             connection = nil
-            connected.store(false, ordering: .relaxed)
             throw error
         }
     }
@@ -67,7 +60,6 @@ public final class EventPublisher: Sendable {
         try fresh.declareExchange(settings.exchange)
         try fresh.enableConfirms()
         connection = fresh
-        connected.store(true, ordering: .relaxed)
         logger.info("publisher connected to RabbitMQ", metadata: ["host": "\(settings.host):\(settings.port)"])
         return fresh
     }

@@ -27,7 +27,7 @@ public struct Delivery: Sendable {
 }
 
 /// A message to publish: persistent, with string headers.
-public struct OutgoingMessage: Sendable, Equatable {
+public struct OutgoingMessage: Sendable {
     public var exchange: String
     public var routingKey: String
     public var messageId: String
@@ -43,12 +43,6 @@ public struct OutgoingMessage: Sendable, Equatable {
         self.contentType = contentType
         self.headers = headers
         self.body = body
-    }
-
-    public static func == (a: OutgoingMessage, b: OutgoingMessage) -> Bool {
-        a.exchange == b.exchange && a.routingKey == b.routingKey && a.messageId == b.messageId
-            && a.contentType == b.contentType && a.body == b.body
-            && a.headers.map { "\($0.0)=\($0.1)" } == b.headers.map { "\($0.0)=\($0.1)" }
     }
 }
 
