@@ -93,13 +93,19 @@ public enum EnvelopeError: Error, Equatable, CustomStringConvertible {
 
 /// The one JSON coding of event bodies, shared by producers and consumers.
 public enum ContractCoding {
-    public static func encode<E: Encodable>(_ value: E) throws -> [UInt8] {
+    // One of each, shared: making a coder per message showed up in the profile.
+    private static let encoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(value))
+        return encoder
+    }()
+    private static let decoder = JSONDecoder()
+
+    public static func encode<E: Encodable>(_ value: E) throws -> [UInt8] {
+        Array(try encoder.encode(value))
     }
 
     public static func decode<E: Decodable>(_ type: E.Type, from body: [UInt8]) throws -> E {
-        try JSONDecoder().decode(type, from: Data(body))
+        try decoder.decode(type, from: Data(body))
     }
 }

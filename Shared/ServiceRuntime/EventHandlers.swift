@@ -92,6 +92,18 @@ public struct EventHandlers: Sendable {
         }
     }
 
+    /// For handlers that work on the bodies as they arrived (the journal): one function for single
+    /// events and batches alike. It must reject an invalid body itself.
+    mutating func onBodies<E: ClinicEvent>(
+        _ type: E.Type,
+        _ handle: @escaping @Sendable ([(body: [UInt8], envelope: EventEnvelope)], PostgresConnection, Logger) async throws -> Void
+    ) {
+        byType[E.type.routingKey] = { body, context in
+            try await handle([(body, context.envelope)], context.connection, context.logger)
+        }
+        batchByType[E.type.routingKey] = { items, context in try await handle(items, context.connection, context.logger) }
+    }
+
     public var routingKeys: [String] { byType.keys.sorted() }
 
     /// What the service's queue is bound to: every version of each fact it handles, so that a version

@@ -28,24 +28,23 @@ public enum EventJournal {
         for type in types { register(type, in: &handlers) }
     }
 
+    /// Checks each body against its contract, then keeps it as it arrived (no second encoding).
     private static func register<E: ClinicEvent>(_ type: E.Type, in handlers: inout EventHandlers) {
-        handlers.on(E.self) { event, context in
-            try await insert([(event, context.envelope)], context.connection, context.logger)
+        handlers.onBodies(E.self) { items, connection, logger in
+            for item in items {
+                do { _ = try ContractCoding.decode(E.self, from: item.body) } catch {
+                    throw EventRejection.invalid("body is not a valid \(E.type): \(DecodingProblem.describe(error))")
+                }
+            }
+            try await connection.query("""
+                INSERT INTO received_events (event_id, event_type, clinic_id, occurred_at, body)
+                SELECT i, \(E.type.routingKey), c, t, b::jsonb
+                FROM unnest(\(items.map(\.envelope.id)), \(items.map(\.envelope.clinicId)),
+                            \(items.map(\.envelope.time.date)), \(items.map { String(decoding: $0.body, as: UTF8.self) }))
+                     AS x(i, c, t, b)
+                ON CONFLICT (event_id) DO NOTHING
+                """, logger: logger)
         }
-        handlers.onBatch(E.self) { events, context in try await insert(events, context.connection, context.logger) }
-    }
-
-    private static func insert<E: ClinicEvent>(
-        _ events: [(event: E, envelope: EventEnvelope)], _ connection: PostgresConnection, _ logger: Logger
-    ) async throws {
-        let bodies = try events.map { String(decoding: try ContractCoding.encode($0.event), as: UTF8.self) }
-        try await connection.query("""
-            INSERT INTO received_events (event_id, event_type, clinic_id, occurred_at, body)
-            SELECT i, \(E.type.routingKey), c, t, b::jsonb
-            FROM unnest(\(events.map(\.envelope.id)), \(events.map(\.envelope.clinicId)),
-                        \(events.map(\.envelope.time.date)), \(bodies)) AS x(i, c, t, b)
-            ON CONFLICT (event_id) DO NOTHING
-            """, logger: logger)
     }
 
     struct Counts: ResponseEncodable {

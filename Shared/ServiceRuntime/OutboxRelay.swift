@@ -17,9 +17,13 @@ final class OutboxRelay: Sendable {
     private let logger: Logger
     private let doorbell = Doorbell()
     private let stopped = Atomic(false)
+    private let exitAfterBatches: Int
+    private let batchesRelayed = Atomic(0)
     static let batchLimit = 500
 
-    init(client: PostgresClient, publisher: EventPublisher, exchange: String, deadLetterQueue: String, logger: Logger) {
+    init(client: PostgresClient, publisher: EventPublisher, exchange: String, deadLetterQueue: String, logger: Logger,
+         exitAfterBatches: Int = 0) {
+        self.exitAfterBatches = exitAfterBatches
         self.client = client
         self.publisher = publisher
         self.exchange = exchange
@@ -72,6 +76,10 @@ final class OutboxRelay: Sendable {
                     headers: row.message.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
                     body: Array(row.message.body.utf8))
             })
+            if exitAfterBatches > 0, batchesRelayed.add(1, ordering: .relaxed).newValue == exitAfterBatches {
+                logger.critical("fault drill: exiting between publish and mark-sent", metadata: ["rows": "\(claimed.count)"])
+                _exit(86)
+            }
             try await Outbox.markSent(claimed.map(\.id), on: connection, logger: logger)
             for row in claimed { SuiteMetrics.published(row.message.routingKey).increment() }
             return claimed.count

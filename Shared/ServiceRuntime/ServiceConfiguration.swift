@@ -11,6 +11,9 @@ public struct ServiceConfiguration: Sendable {
     public var httpHost: String
     public var httpPort: Int
     public var logLevel: String
+    /// Fault drill (`scripts/dev chaos`): the process dies on the outbox relay's Nth publish, after the
+    /// broker confirmed it and before it is marked sent, as a crash at the worst moment would. 0: never.
+    public var exitAfterRelayedBatches: Int = 0
 
     public static func fromEnvironment(
         service: String, defaultHTTPPort: Int, environment: [String: String] = ProcessInfo.processInfo.environment
@@ -47,11 +50,13 @@ public struct ServiceConfiguration: Sendable {
         database.database = reader.string("POSTGRES_DATABASE", default: database.database)
         database.maximumConnections = try reader.int("POSTGRES_MAX_CONNECTIONS", default: database.maximumConnections)
 
-        return ServiceConfiguration(
+        var configuration = ServiceConfiguration(
             service: service, broker: broker, database: database,
             httpHost: reader.string("HTTP_HOST", default: "127.0.0.1"),
             httpPort: try reader.int("HTTP_PORT", default: defaultHTTPPort),
             logLevel: reader.string("LOG_LEVEL", default: "info"))
+        configuration.exitAfterRelayedBatches = try reader.int("FAULT_EXIT_AFTER_RELAYED_BATCHES", default: 0)
+        return configuration
     }
 }
 

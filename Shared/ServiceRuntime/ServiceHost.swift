@@ -71,7 +71,8 @@ public enum ServiceHost {
         let publisher = EventPublisher(settings: configuration.broker, logger: logger)
         let queues = ServiceQueues(service: definition.name)
         let relay = OutboxRelay(client: client, publisher: publisher, exchange: configuration.broker.exchange,
-                                deadLetterQueue: queues.dead, logger: logger)
+                                deadLetterQueue: queues.dead, logger: logger,
+                                exitAfterBatches: configuration.exitAfterRelayedBatches)
         let pipeline = EventPipeline(
             service: definition.name, handlers: definition.handlers, client: client, publisher: publisher,
             settings: configuration.broker, relay: relay, logger: logger)

@@ -41,7 +41,8 @@ import Testing
             try await Migrator.apply(Outbox.migrations, component: "runtime", client: client, logger: logger)
             let messages = (1...5).map {
                 OutboxMessage(messageId: "m\($0)", routingKey: "payments.balance.changed.v1", aggregateId: "pat-1",
-                              headers: ["cloudEvents_id": "m\($0)"], body: "{\"n\":\($0)}")
+                              headers: ["cloudEvents_id": "m\($0)", "x-clinicledger-last-error": "said \"no\" \\ at\n\t\u{1}é €"],
+                              body: "{\"n\":\($0)}")
             }
             try await client.inTransaction(logger: logger) { try await Outbox.append(messages, on: $0, logger: logger) }
 

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import threading
 import time
+import urllib.request
 import uuid
 
 import pika
@@ -135,8 +136,10 @@ def charges_in_ledger(clinic):
     return int(sql(f"SELECT count(*) FROM payments.charges WHERE clinic_id = '{clinic.id}'"))
 
 
-def scenario(name, events, fault):
+def scenario(name, events, fault, check=None):
+    """Charges under a fault; `check`, if given, says whether the fault really happened (or why not)."""
     clinic = Clinic()
+    dead_before = dead_letter_ids("payments") | dead_letter_ids("analytics")
     publisher = threading.Thread(target=clinic.post_many, args=(events,))
     publisher.start()
     fault(publisher)
@@ -144,8 +147,13 @@ def scenario(name, events, fault):
     clinic.close()
     settled = settle(clinic)
     lost, doubled, consistent = invariants(clinic)
+    dead = len((dead_letter_ids("payments") | dead_letter_ids("analytics")) - dead_before)
+    problem = check() if check else None
+    if problem:
+        print(f"  {name}: {problem}", flush=True)
     return {"scenario": name, "sent": clinic.sent, "charges": charges_in_ledger(clinic), "lost": lost,
-            "doubled": doubled, "dead": 0, "settle": settled, "ok": settled is not None and consistent}
+            "doubled": doubled, "dead": dead, "settle": settled,
+            "ok": settled is not None and consistent and dead == 0 and not problem}
 
 
 def kill_repeatedly(service, times):
@@ -159,11 +167,54 @@ def kill_repeatedly(service, times):
     return fault
 
 
+def consumed(service, outcome):
+    text = urllib.request.urlopen(f"http://127.0.0.1:{os.environ[f'{service.upper()}_HTTP_PORT']}/metrics").read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("clinicledger_events_consumed_total") and f'outcome="{outcome}"' in line)
+
+
+class RelayCrashes:
+    """Payments dies three times between the broker confirming an outbox batch and marking it sent
+    (PAYMENTS_FAULT_EXIT_AFTER_RELAYED_BATCHES), so that batch goes out twice; analytics must count the
+    copies as duplicates and apply nothing twice."""
+
+    def __init__(self):
+        self.duplicates_before = consumed("analytics", "duplicate")
+        self.crashes = 0
+
+    def fault(self, publisher):
+        for _ in range(3):
+            time.sleep(1)
+            os.kill(pid_of("payments"), signal.SIGTERM)
+            while ready("payments"):
+                time.sleep(0.05)
+            time.sleep(0.5)
+            drill = start("payments", {"PAYMENTS_FAULT_EXIT_AFTER_RELAYED_BATCHES": "5"})
+            if drill.wait(120) == 86:
+                self.crashes += 1
+            start("payments")
+            wait_ready("payments")
+
+    def check(self):
+        duplicates = consumed("analytics", "duplicate") - self.duplicates_before
+        if self.crashes < 3:
+            return f"the relay drill fired {self.crashes} of 3 times"
+        if duplicates == 0:
+            return "no duplicate reached analytics, so the crash did not re-publish"
+        print(f"  relay killed after publish x{self.crashes}: analytics absorbed {duplicates:.0f} duplicate events", flush=True)
+        return None
+
+
 def restart_server(server):
     def fault(publisher):
         time.sleep(3)
         dev("restart", server)
     return fault
+
+
+def relay_crashes(events):
+    drill = RelayCrashes()
+    return scenario("relay killed after publish x3", events, drill.fault, drill.check)
 
 
 def replicas(publisher):
@@ -295,11 +346,12 @@ def replay():
                         f"AND kind = 'charge-reversal'"))
     return {"scenario": "dead-letter replay (50 early voids)", "sent": clinic.sent, "charges": charges_in_ledger(clinic),
             "lost": lost, "doubled": doubled + max(0, reversals - 100), "settle": settled,
+            "dead": len(set(voids) & dead_letter_ids()),
             "ok": settled is not None and consistent and reversals == 100}
 
 
-def dead_letter_ids():
-    out = subprocess.run([os.path.join(BIN_DIR, "payments"), "dead-letters", "list", "--json"],
+def dead_letter_ids(service="payments"):
+    out = subprocess.run([os.path.join(BIN_DIR, service), "dead-letters", "list", "--json"],
                          capture_output=True, text=True, check=True).stdout
     return {d["messageId"] for d in json.loads(out)}
 
@@ -316,10 +368,12 @@ def main():
         ("RabbitMQ restart", lambda: scenario("RabbitMQ restart", n, restart_server("rabbitmq"))),
         ("Postgres restart", lambda: scenario("Postgres restart", n, restart_server("postgres"))),
         ("3 payments replicas, 1 killed", lambda: scenario("3 payments replicas, 1 killed", n, replicas)),
+        ("relay killed after publish x3", lambda: relay_crashes(n)),
         ("poison", poison),
         ("dead-letter replay", replay),
     ]
-    print(f"{'scenario':38}{'sent':>8}{'in ledger':>10}{'lost':>6}{'doubled':>8}{'settle s':>9}  verdict", flush=True)
+    print(f"{'scenario':38}{'sent':>8}{'in ledger':>10}{'lost':>6}{'doubled':>8}{'dead':>6}{'settle s':>9}  verdict",
+          flush=True)
     results = []
     for name, run in runs:
         if args.only and args.only not in name:
@@ -327,10 +381,11 @@ def main():
         try:
             r = run()
         except Exception as error:  # a harness failure is a failed scenario, not a lost table
-            r = {"scenario": f"{name}: {error}", "sent": 0, "charges": 0, "lost": 0, "doubled": 0, "settle": None, "ok": False}
+            r = {"scenario": f"{name}: {error}", "sent": 0, "charges": 0, "lost": 0, "doubled": 0, "dead": 0,
+                 "settle": None, "ok": False}
         results.append(r)
         settle_text = f"{r['settle']:.1f}" if r["settle"] is not None else "never"
-        print(f"{r['scenario'][:38]:38}{r['sent']:>8}{r['charges']:>10}{r['lost']:>6}{r['doubled']:>8}{settle_text:>9}  "
+        print(f"{r['scenario'][:38]:38}{r['sent']:>8}{r['charges']:>10}{r['lost']:>6}{r['doubled']:>8}{r['dead']:>6}{settle_text:>9}  "
               f"{'ok' if r['ok'] and r['lost'] == 0 and r['doubled'] == 0 else 'FAILED'}", flush=True)
     total = sum(r["sent"] for r in results)
     lost = sum(r["lost"] for r in results)

@@ -29,18 +29,21 @@ python_tools() {
 start_rabbitmq() {
   local dir="$RUN_DIR/rabbitmq"
   export HOME_RABBIT="$dir" ERL_EPMD_PORT=$EPMD_PORT ERL_EPMD_ADDRESS=127.0.0.1
-  if pid_alive "$dir/epmd.pid" && pid_alive "$dir/rabbitmq.pid"; then return; fi
   mkdir -p "$dir/mnesia" "$dir/log"
   # The server and rabbitmqctl read the Erlang cookie from $HOME: give both the same one.
   [ -f "$dir/.erlang.cookie" ] || { head -c 24 /dev/urandom | base64 | tr -dc A-Za-z0-9 > "$dir/.erlang.cookie"; chmod 400 "$dir/.erlang.cookie"; }
+  # Our own epmd on loopback first; otherwise the first Erlang program to run starts one on all interfaces.
+  if ! epmd -port "$EPMD_PORT" -names >/dev/null 2>&1; then
+    epmd -address 127.0.0.1 -port "$EPMD_PORT" </dev/null >/dev/null 2>&1 &
+    disown
+    sleep 0.3
+  fi
+  # Ask the node itself rather than trust a pid file: a broker left running must not be started twice.
+  if rabbitmqctl_ -q -t 5 ping >/dev/null 2>&1; then return; fi
   echo '[].' > "$dir/enabled_plugins"
   : > "$dir/rabbitmq-env.conf"
-  printf 'listeners.tcp.1 = 127.0.0.1:%s\n' "$AMQP_PORT" > "$dir/rabbitmq.conf"
-  if ! pid_alive "$dir/epmd.pid"; then
-    epmd -address 127.0.0.1 -port "$EPMD_PORT" </dev/null >/dev/null 2>&1 &
-    echo $! > "$dir/epmd.pid"
-    disown
-  fi
+  # Classic queues v2 store persistent messages with far less work than v1 (RabbitMQ 3.10+).
+  printf 'listeners.tcp.1 = 127.0.0.1:%s\nclassic_queue.default_version = 2\n' "$AMQP_PORT" > "$dir/rabbitmq.conf"
   say "starting RabbitMQ $NODE on 127.0.0.1:$AMQP_PORT"
   (
     export HOME="$dir" RABBITMQ_NODENAME="$NODE" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$AMQP_PORT \
@@ -62,12 +65,11 @@ rabbitmqctl_() {
 
 stop_rabbitmq() {
   local dir="$RUN_DIR/rabbitmq"
-  if pid_alive "$dir/rabbitmq.pid"; then
+  if pid_alive "$dir/rabbitmq.pid" || rabbitmqctl_ -q -t 5 ping >/dev/null 2>&1; then
     say "stopping RabbitMQ"
     rabbitmqctl_ shutdown >/dev/null 2>&1 || kill "$(cat "$dir/rabbitmq.pid")" 2>/dev/null || true
   fi
-  if pid_alive "$dir/epmd.pid"; then kill "$(cat "$dir/epmd.pid")" 2>/dev/null || true; fi
-  rm -f "$dir/epmd.pid"
+  epmd -port "$EPMD_PORT" -kill >/dev/null 2>&1 || true
 }
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }

@@ -3,9 +3,11 @@
 build_suite() {
   command -v swift >/dev/null || die "swift is not on PATH (expected at /opt/swift/usr/bin)"
   say "building ($BIN_DIR; a first build takes several minutes)"
-  local started=$SECONDS
-  swift build "${BUILD_FLAGS[@]}" 2>&1 | grep -E "error|warning: unre|Compiling|Build complete" | grep -v "^\[" || true
-  [ "${PIPESTATUS[0]}" -eq 0 ] || die "swift build failed"
+  local started=$SECONDS log="$RUN_DIR/logs/build.log" status=0
+  mkdir -p "$RUN_DIR/logs"
+  swift build "${BUILD_FLAGS[@]}" >"$log" 2>&1 || status=$?
+  grep -E "error|warning: unre|Build complete" "$log" | grep -v "^\[" || true
+  [ "$status" -eq 0 ] || die "swift build failed (full output: $log)"
   say "built in $((SECONDS - started)) s"
 }
 
