@@ -6,9 +6,9 @@ import PostgresNIO
 import Storage
 import Synchronization
 
-/// Publishes what the outbox holds, oldest first, with publisher confirms, and marks it sent in the
-/// same transaction that claimed it. A crash between confirm and commit publishes a row twice; the
-/// consumers' inboxes absorb that.
+/// Publishes what the outbox holds, oldest first, with publisher confirms, and deletes it in the same
+/// transaction that took it, committed once the broker has confirmed. A crash between confirm and
+/// commit publishes a row twice; the consumers' inboxes absorb that.
 final class OutboxRelay: Sendable {
     private let client: PostgresClient
     private let publisher: EventPublisher
@@ -68,28 +68,26 @@ final class OutboxRelay: Sendable {
     @discardableResult
     func relayOnce() async throws -> Int {
         try await client.inTransaction(logger: logger) { connection in
-            let claimed = try await Outbox.claimUnsent(limit: Self.batchLimit, on: connection, logger: logger)
-            guard !claimed.isEmpty else { return 0 }
-            try await publisher.publish(claimed.map { row in
+            let taken = try await Outbox.takeOldest(limit: Self.batchLimit, on: connection, logger: logger)
+            guard !taken.isEmpty else { return 0 }
+            try await publisher.publish(taken.map { message in
                 OutgoingMessage(
-                    exchange: exchange, routingKey: row.message.routingKey, messageId: row.message.messageId,
-                    headers: row.message.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                    body: Array(row.message.body.utf8))
+                    exchange: exchange, routingKey: message.routingKey, messageId: message.messageId,
+                    headers: message.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                    body: Array(message.body.utf8))
             })
             if exitAfterBatches > 0, batchesRelayed.add(1, ordering: .relaxed).newValue == exitAfterBatches {
-                logger.critical("fault drill: exiting between publish and mark-sent", metadata: ["rows": "\(claimed.count)"])
+                logger.critical("fault drill: exiting between publish and commit", metadata: ["rows": "\(taken.count)"])
                 _exit(86)
             }
-            try await Outbox.markSent(claimed.map(\.id), on: connection, logger: logger)
-            for row in claimed { SuiteMetrics.published(row.message.routingKey).increment() }
-            return claimed.count
+            for message in taken { SuiteMetrics.published(message.routingKey).increment() }
+            return taken.count
         }
     }
 
     private func housekeeping() async {
         do {
             SuiteMetrics.outboxBacklog.record(try await Outbox.backlog(client: client, logger: logger))
-            try await Outbox.pruneSent(client: client, logger: logger)
             SuiteMetrics.deadLetterQueueDepth.record(try await publisher.messageCount(queue: deadLetterQueue))
         } catch {
             logger.debug("outbox housekeeping failed", metadata: ["error": "\(error)"])

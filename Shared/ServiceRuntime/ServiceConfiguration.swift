@@ -12,7 +12,7 @@ public struct ServiceConfiguration: Sendable {
     public var httpPort: Int
     public var logLevel: String
     /// Fault drill (`scripts/dev chaos`): the process dies on the outbox relay's Nth publish, after the
-    /// broker confirmed it and before it is marked sent, as a crash at the worst moment would. 0: never.
+    /// broker confirmed it and before the outbox transaction commits, as a crash at the worst moment would. 0: never.
     public var exitAfterRelayedBatches: Int = 0
 
     public static func fromEnvironment(

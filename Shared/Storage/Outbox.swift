@@ -44,6 +44,13 @@ public enum Outbox {
                 received_at timestamptz NOT NULL DEFAULT now())
             """,
         ]),
+        // The relay now deletes what it publishes, in the transaction that publishes it: a row in the
+        // outbox is a message not yet sent, and nothing needs marking or pruning.
+        Migration(2, "the outbox holds only unsent messages", [
+            "DELETE FROM outbox WHERE sent_at IS NOT NULL",
+            "DROP INDEX outbox_unsent",
+            "ALTER TABLE outbox DROP COLUMN sent_at",
+        ]),
     ]
 
     /// Adds messages inside the caller's transaction, in one statement.
@@ -59,31 +66,34 @@ public enum Outbox {
             """, logger: logger)
     }
 
-    /// The oldest unsent messages, in order. Only one relay at a time gets any (an advisory lock for the
-    /// transaction), which keeps per-aggregate order across replicas; the others get an empty list.
-    public static func claimUnsent(limit: Int, on connection: PostgresConnection, logger: Logger) async throws
-        -> [(id: Int64, message: OutboxMessage)]
+    /// Takes the oldest messages, in order, deleting them in the caller's transaction: the caller
+    /// publishes them and then commits. Should it fail or die first, the transaction rolls back and the
+    /// rows are there for the next pass (a message may then go out twice; consumers' inboxes absorb it).
+    /// Only one relay at a time gets any (an advisory lock for the transaction), which keeps
+    /// per-aggregate order across replicas; the others get an empty list.
+    public static func takeOldest(limit: Int, on connection: PostgresConnection, logger: Logger) async throws
+        -> [OutboxMessage]
     {
         let locked = try await connection.query(
             "SELECT pg_try_advisory_xact_lock(hashtext('clinicledger.outbox-relay'))", logger: logger
         ).collect().first?.decode(Bool.self) ?? false
         guard locked else { return [] }
-        var claimed: [(Int64, OutboxMessage)] = []
         // Postgres takes the headers apart (names and values as arrays), which costs far less than JSON in Swift.
         let rows = try await connection.query("""
-            SELECT id, message_id, routing_key, aggregate_id,
-                   ARRAY(SELECT key FROM jsonb_each_text(headers) ORDER BY key),
-                   ARRAY(SELECT value FROM jsonb_each_text(headers) ORDER BY key), body
-            FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT \(limit)
+            DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT \(limit))
+            RETURNING id, message_id, routing_key, aggregate_id,
+                      ARRAY(SELECT key FROM jsonb_each_text(headers) ORDER BY key),
+                      ARRAY(SELECT value FROM jsonb_each_text(headers) ORDER BY key), body
             """, logger: logger)
+        var taken: [(id: Int64, message: OutboxMessage)] = []
         for try await (id, messageId, routingKey, aggregateId, names, values, body)
             in rows.decode((Int64, String, String, String, [String], [String], String).self)
         {
-            claimed.append((id, OutboxMessage(
+            taken.append((id, OutboxMessage(
                 messageId: messageId, routingKey: routingKey, aggregateId: aggregateId,
                 headers: Dictionary(zip(names, values), uniquingKeysWith: { first, _ in first }), body: body)))
         }
-        return claimed
+        return taken.sorted { $0.id < $1.id }.map(\.message)
     }
 
     /// String pairs as a JSON object, written by hand: the relay's hot path has no need for an encoder.
@@ -115,18 +125,8 @@ public enum Outbox {
         text += "\""
     }
 
-    public static func markSent(_ ids: [Int64], on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("UPDATE outbox SET sent_at = now() WHERE id = ANY(\(ids))", logger: logger)
-    }
-
     public static func backlog(client: PostgresClient, logger: Logger) async throws -> Int {
-        try await client.query("SELECT count(*) FROM outbox WHERE sent_at IS NULL", logger: logger)
-            .collect().first?.decode(Int.self) ?? 0
-    }
-
-    /// Sent rows are kept a day for inspection, then deleted so the table stays small.
-    public static func pruneSent(client: PostgresClient, logger: Logger) async throws {
-        try await client.query("DELETE FROM outbox WHERE sent_at < now() - interval '1 day'", logger: logger)
+        try await client.query("SELECT count(*) FROM outbox", logger: logger).collect().first?.decode(Int.self) ?? 0
     }
 }
 

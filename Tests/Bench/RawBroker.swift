@@ -3,7 +3,9 @@ import Logging
 import Messaging
 import Synchronization
 
-/// The broker's own limits on this machine for messages of a given size.
+/// The broker's own limits on this machine for messages of a given size: publishing alone, consuming
+/// alone, and both at once (every message published with confirms and consumed with acks, which is
+/// the work each of the suite's messages costs).
 enum RawBroker {
     static func measure(settings base: BrokerSettings, messages count: Int, bytes size: Int) async throws -> String {
         var settings = base
@@ -42,8 +44,27 @@ enum RawBroker {
         let consumeSeconds = (ContinuousClock.now - consumeStart) / .seconds(1)
         await reader.stop()
 
+        // Both at once: a consumer running while the publisher publishes, until the last one is consumed.
+        received.store(0, ordering: .relaxed)
+        let both = EventConsumer(settings: settings, queues: queues, routingKeys: [], logger: logger, handler: handler)
+        both.start()
+        while !both.isConnected { try await Task.sleep(for: .milliseconds(20)) }
+        let bothPublisher = EventPublisher(settings: settings, logger: logger)
+        let bothStart = ContinuousClock.now
+        for first in stride(from: 0, to: count, by: 100) {
+            try await bothPublisher.publish((first..<min(first + 100, count)).map { n in
+                OutgoingMessage(exchange: "", routingKey: queues.work, messageId: "raw-both-\(n)",
+                                headers: [("cloudEvents_type", "bench.raw.message.v1")], body: body)
+            })
+        }
+        while received.load(ordering: .relaxed) < count { try await Task.sleep(for: .milliseconds(5)) }
+        let bothSeconds = (ContinuousClock.now - bothStart) / .seconds(1)
+        await bothPublisher.shutdown()
+        await both.stop()
+
         return "{\"messages\": \(count), \"bytes\": \(size), "
             + "\"publish_confirm_every_100_per_second\": \(Int(Double(count) / publishSeconds)), "
-            + "\"consume_prefetch_300_per_second\": \(Int(Double(count) / consumeSeconds))}"
+            + "\"consume_prefetch_300_per_second\": \(Int(Double(count) / consumeSeconds)), "
+            + "\"publish_and_consume_per_second\": \(Int(Double(count) / bothSeconds))}"
     }
 }

@@ -122,13 +122,14 @@ def test_thousand_charges_with_resends_voids_and_poison(clinic_id, publisher):
 
 
 def test_kill_9_payments_while_charges_flow(clinic_id):
+    """The short version of `scripts/dev chaos`: 2,000 charges, payments killed once mid-flow."""
     rng = random.Random(9)
     result = {}
     published = threading.Event()
 
     def publish_all():
         p = Publisher()
-        result["expected"], _ = post_charges(p, clinic_id, 1000, 50, rng)
+        result["expected"], _ = post_charges(p, clinic_id, 2000, 50, rng)
         p.close()
         published.set()
 
@@ -149,4 +150,4 @@ def test_kill_9_payments_while_charges_flow(clinic_id):
     wait_until(lambda: analytics_total(clinic_id)[0] == sum(expected.values()) or "not yet", 60,
                "analytics A/R did not match after the restart")
     assert_ledger_consistent(clinic_id, expected)
-    assert sql(f"SELECT count(*) FROM payments.charges WHERE clinic_id = '{clinic_id}'") == "1000"
+    assert sql(f"SELECT count(*) FROM payments.charges WHERE clinic_id = '{clinic_id}'") == "2000"
