@@ -7,7 +7,10 @@ final class AMQPConnection {
     private let state: amqp_connection_state_t
     private let channel: amqp_channel_t = 1
     private var nextPublishTag: UInt64 = 1
-    private var confirmedThrough: UInt64 = 0
+    /// Every message up to this tag is confirmed. Acks may arrive out of order: single acks above it
+    /// wait in `confirmedAbove` until the gap below them closes.
+    private(set) var confirmedThrough: UInt64 = 0
+    private var confirmedAbove = Set<UInt64>()
     private var open = false
 
     init(settings: BrokerSettings) throws(BrokerError) {
@@ -108,25 +111,48 @@ final class AMQPConnection {
         nextPublishTag += 1
     }
 
+    /// The tag of the last message published on this connection (tags start at 1).
+    var lastPublishedTag: UInt64 { nextPublishTag - 1 }
+
     /// Blocks until the broker has confirmed everything published so far; a nack or a timeout throws,
     /// and the caller must treat every unconfirmed message as not sent.
     func waitForConfirms(timeoutMilliseconds: Int = 10_000) throws(BrokerError) {
-        let last = nextPublishTag - 1
         let deadline = Date().addingTimeInterval(Double(timeoutMilliseconds) / 1000)
-        while confirmedThrough < last {
+        while confirmedThrough < lastPublishedTag {
             let remaining = Int(deadline.timeIntervalSinceNow * 1000)
             guard remaining > 0 else { throw BrokerError("the broker did not confirm within \(timeoutMilliseconds) ms") }
+            _ = try readConfirms(timeoutMilliseconds: remaining)
+        }
+    }
+
+    /// Takes in the confirms that arrive within `timeoutMilliseconds` (0: only those already here) and
+    /// returns the tag through which everything is confirmed. A nack throws.
+    func readConfirms(timeoutMilliseconds: Int) throws(BrokerError) -> UInt64 {
+        var wait = timeoutMilliseconds
+        while confirmedThrough < lastPublishedTag {
             var tag: UInt64 = 0
             var multiple: Int32 = 0
-            switch clinicledger_wait_confirm(state, remaining, &tag, &multiple) {
+            switch clinicledger_wait_confirm(state, wait, &tag, &multiple) {
             case 1:
-                // Without `multiple` an ack covers one tag; acks arrive in order, so this is the new floor.
-                confirmedThrough = max(confirmedThrough, tag)
+                recordAck(tag, multiple: multiple != 0)
+                wait = 0  // then take what else has already arrived
             case 2: throw BrokerError("the broker refused (nack) message \(tag)")
-            case 0, 3: continue
+            case 3: continue
+            case 0: return confirmedThrough
             default: throw BrokerError("the broker closed the connection while confirming")
             }
         }
+        return confirmedThrough
+    }
+
+    private func recordAck(_ tag: UInt64, multiple: Bool) {
+        if multiple {
+            confirmedThrough = max(confirmedThrough, tag)
+            if !confirmedAbove.isEmpty { confirmedAbove = confirmedAbove.filter { $0 > confirmedThrough } }
+        } else if tag > confirmedThrough {
+            confirmedAbove.insert(tag)
+        }
+        while confirmedAbove.remove(confirmedThrough + 1) != nil { confirmedThrough += 1 }
     }
 
     // MARK: Consuming

@@ -7,6 +7,8 @@ public final class EventPublisher: Sendable {
     private let thread = BrokerThread(name: "amqp-publisher")
     /// Touched only on `thread`.
     private nonisolated(unsafe) var connection: AMQPConnection?
+    /// Counts connections, so that a tag from an earlier one is never taken for a tag of this one.
+    private nonisolated(unsafe) var generation = 0
     private let logger: Logger
 
     public init(settings: BrokerSettings, logger: Logger) {
@@ -19,14 +21,48 @@ public final class EventPublisher: Sendable {
         try await thread.run { [self] in try publishOnThread(messages) }
     }
 
+    /// Where a stream of publishes stands: tags count messages on one connection (`generation`).
+    public struct Mark: Sendable, Equatable {
+        public var generation: Int
+        public var tag: UInt64
+    }
+
+    /// Publishes without waiting for the broker; `confirmed` tells later how far it has confirmed. For a
+    /// publisher that keeps several batches in flight (the outbox relay). On any error the connection is
+    /// replaced, and nothing unconfirmed on the old one may be taken as sent.
+    public func publishUnconfirmed(_ messages: [OutgoingMessage]) async throws -> Mark {
+        try await thread.run { [self] in
+            do {
+                let connection = try connectIfNeeded()
+                for message in messages { try connection.publish(message) }
+                return Mark(generation: generation, tag: connection.lastPublishedTag)
+            } catch {
+                dropConnection()
+                throw error
+            }
+        }
+    }
+
+    /// How far the broker has confirmed, waiting up to `milliseconds` for more confirms to arrive.
+    public func confirmed(waitingAtMost milliseconds: Int) async throws -> Mark {
+        try await thread.run { [self] in
+            do {
+                let connection = try connectIfNeeded()
+                return Mark(generation: generation, tag: try connection.readConfirms(timeoutMilliseconds: milliseconds))
+            } catch {
+                dropConnection()
+                throw error
+            }
+        }
+    }
+
     /// How many messages a queue holds (a passive declare), e.g. the dead-letter queue for a gauge.
     public func messageCount(queue: String) async throws -> Int {
         try await thread.run { [self] in
             do {
                 return try connectIfNeeded().declareQueue(queue, type: settings.queueType, passive: true).messages
             } catch {
-                connection?.close()
-                connection = nil
+                dropConnection()
                 throw error
             }
         }
@@ -47,11 +83,15 @@ public final class EventPublisher: Sendable {
             for message in messages { try connection.publish(message) }
             try connection.waitForConfirms()
         } catch {
-            // Start again on a fresh connection next time: unconfirmed state cannot be trusted.
-            connection?.close()
-            connection = nil
+            dropConnection()
             throw error
         }
+    }
+
+    /// Start again on a fresh connection next time: unconfirmed state cannot be trusted.
+    private func dropConnection() {
+        connection?.close()
+        connection = nil
     }
 
     private func connectIfNeeded() throws(BrokerError) -> AMQPConnection {
@@ -60,6 +100,7 @@ public final class EventPublisher: Sendable {
         try fresh.declareExchange(settings.exchange)
         try fresh.enableConfirms()
         connection = fresh
+        generation += 1
         logger.info("publisher connected to RabbitMQ", metadata: ["host": "\(settings.host):\(settings.port)"])
         return fresh
     }

@@ -6,92 +6,198 @@ import PostgresNIO
 import Storage
 import Synchronization
 
-/// Publishes what the outbox holds, oldest first, with publisher confirms, and deletes it in the same
-/// transaction that took it, committed once the broker has confirmed. A crash between confirm and
-/// commit publishes a row twice; the consumers' inboxes absorb that.
+/// Publishes what the outbox holds, oldest first, and deletes each message once the broker has
+/// confirmed it. It keeps publishing while earlier batches wait for their confirms (up to
+/// `maximumInFlight` batches), so a message goes out moments after its transaction commits instead of
+/// after the previous batch's confirm. If the relay dies, or its broker connection fails, before the
+/// delete, the messages are published again from the outbox; the consumers' inboxes absorb the copies.
+/// Only one relay publishes at a time (a session advisory lock), which keeps each patient's events in order.
 final class OutboxRelay: Sendable {
     private let client: PostgresClient
+    private let database: DatabaseSettings
+    /// The relay's own connection: confirms are counted per connection.
     private let publisher: EventPublisher
+    /// The service's shared publisher, asked for the dead-letter queue's depth.
+    private let inspector: EventPublisher
     private let exchange: String
     private let deadLetterQueue: String
     private let logger: Logger
     private let doorbell = Doorbell()
     private let stopped = Atomic(false)
     private let exitAfterBatches: Int
-    private let batchesRelayed = Atomic(0)
+    private let batchesConfirmed = Atomic(0)
+    private let lastHousekeeping = Mutex(ContinuousClock.now)
     static let batchLimit = 500
+    static let maximumInFlight = 8
+    /// How long a stopping relay waits for the broker to confirm what it published.
+    static let drainLimit = Duration.seconds(5)
 
-    init(client: PostgresClient, publisher: EventPublisher, exchange: String, deadLetterQueue: String, logger: Logger,
-         exitAfterBatches: Int = 0) {
-        self.exitAfterBatches = exitAfterBatches
+    init(client: PostgresClient, database: DatabaseSettings, publisher: EventPublisher, inspector: EventPublisher,
+         exchange: String, deadLetterQueue: String, logger: Logger, exitAfterBatches: Int = 0) {
         self.client = client
+        self.database = database
         self.publisher = publisher
+        self.inspector = inspector
         self.exchange = exchange
         self.deadLetterQueue = deadLetterQueue
         self.logger = logger
+        self.exitAfterBatches = exitAfterBatches
     }
 
     /// Something was just written to the outbox: look now rather than at the next poll.
     func nudge() { doorbell.ring() }
 
-    /// Ends `run` after one last pass; called once the consumer has stopped writing to the outbox.
+    /// Ends `run` once what the outbox holds is published and confirmed (or `drainLimit` has passed);
+    /// called once the consumer has stopped writing to the outbox.
     func stop() {
         stopped.store(true, ordering: .relaxed)
         doorbell.ring()
     }
 
-    /// Runs until `stop`, then publishes what is left once more.
+    private var isStopped: Bool { stopped.load(ordering: .relaxed) }
+
     func run() async {
         var backoff = Duration.milliseconds(100)
-        var lastHousekeeping = ContinuousClock.now
-        while !stopped.load(ordering: .relaxed) {
+        var stoppedAt: ContinuousClock.Instant?
+        while true {
+            if isStopped {
+                let since = stoppedAt ?? .now
+                stoppedAt = since
+                if ContinuousClock.now - since > Self.drainLimit { break }
+            }
             do {
-                // Same guard as the pipeline's: a database call that never returns must not stop the relay.
-                let published = try await withDeadline(EventPipeline.batchDeadline) { try await self.relayOnce() }
+                let relayed = try await relayOnOwnConnection()
                 backoff = .milliseconds(100)
-                if published == Self.batchLimit { continue }
+                // Stopping: drained, or another replica holds the lock and publishes the rest.
+                if isStopped { break }
+                if !relayed {  // another replica relays; look again later, it may stop
+                    await housekeepingWhenDue()
+                    await doorbell.wait(atMost: .milliseconds(250))
+                }
             } catch {
-                logger.warning("outbox relay could not publish; will retry", metadata: ["error": "\(error)"])
+                logger.warning("outbox relay could not publish; will publish again what was not confirmed",
+                               metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(5))
             }
-            if ContinuousClock.now - lastHousekeeping > .seconds(5) {
-                lastHousekeeping = .now
-                await housekeeping()
-            }
-            // Idle until a handler rings, or 250 ms (other replicas' rows, or rows left by a crash).
-            await doorbell.wait(atMost: .milliseconds(250))
         }
-        _ = try? await relayOnce()
+        await publisher.shutdown()
     }
 
-    @discardableResult
-    func relayOnce() async throws -> Int {
-        try await client.inTransaction(logger: logger) { connection in
-            let taken = try await Outbox.takeOldest(limit: Self.batchLimit, on: connection, logger: logger)
-            guard !taken.isEmpty else { return 0 }
-            try await publisher.publish(taken.map { message in
-                OutgoingMessage(
-                    exchange: exchange, routingKey: message.routingKey, messageId: message.messageId,
-                    headers: message.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                    body: Array(message.body.utf8))
-            })
-            if exitAfterBatches > 0, batchesRelayed.add(1, ordering: .relaxed).newValue == exitAfterBatches {
-                logger.critical("fault drill: exiting between publish and commit", metadata: ["rows": "\(taken.count)"])
-                _exit(86)
-            }
-            for message in taken { SuiteMetrics.published(message.routingKey).increment() }
-            return taken.count
+    /// Holds a connection of its own while it is the relay: the session lock lives and dies with it.
+    /// Returns false when another replica is the relay.
+    private func relayOnOwnConnection() async throws -> Bool {
+        let settings = database
+        let connection = try await guarded {
+            try await PostgresConnection.connect(configuration: settings.connectionConfiguration, id: 1, logger: self.logger)
+        }
+        do {
+            let isRelay = try await guarded { try await Outbox.becomeRelay(on: connection, logger: self.logger) }
+            if isRelay { try await relayWhileHoldingTheLock(on: connection) }
+            await close(connection)
+            return isRelay
+        } catch {
+            await close(connection)
+            throw error
         }
     }
 
-    private func housekeeping() async {
+    /// Closing releases the lock; bounded, as the connection may be dead.
+    private func close(_ connection: PostgresConnection) async {
+        _ = try? await withDeadline(.seconds(2)) { try await connection.close() }
+    }
+
+    private typealias InFlight = (mark: EventPublisher.Mark, ids: [Int64], routingKeys: [String])
+
+    private func relayWhileHoldingTheLock(on connection: PostgresConnection) async throws {
+        var cursor: Int64 = 0  // everything after it is in the outbox and not yet published by this pass
+        var inFlight: [InFlight] = []
+        var lastLook = ContinuousClock.now
+        var moreWaiting = true
+        var stopBy: ContinuousClock.Instant?
+        while true {
+            if isStopped {
+                let limit = stopBy ?? .now + Self.drainLimit
+                stopBy = limit
+                if ContinuousClock.now > limit { return }
+            }
+            var busy = false
+            if inFlight.count < Self.maximumInFlight,
+               moreWaiting || isStopped || doorbell.takeRing() || ContinuousClock.now - lastLook > .milliseconds(250) {
+                lastLook = .now
+                let after = cursor
+                let rows = try await guarded {
+                    try await Outbox.unsent(after: after, limit: Self.batchLimit, on: connection, logger: self.logger)
+                }
+                moreWaiting = rows.count == Self.batchLimit
+                if let last = rows.last {
+                    let mark = try await publisher.publishUnconfirmed(rows.map { outgoing($0.message) })
+                    cursor = last.id
+                    inFlight.append((mark, rows.map(\.id), rows.map(\.message.routingKey)))
+                    busy = true
+                }
+            }
+            if !inFlight.isEmpty {
+                let confirmed = try await publisher.confirmed(waitingAtMost: busy ? 0 : 5)
+                guard confirmed.generation == inFlight[0].mark.generation else {
+                    throw RelayError.connectionReplaced
+                }
+                let done = inFlight.prefix { $0.mark.tag <= confirmed.tag }
+                if !done.isEmpty {
+                    faultDrill(confirmedBatches: done.count)
+                    let ids = done.flatMap(\.ids)
+                    try await guarded { try await Outbox.delete(ids, on: connection, logger: self.logger) }
+                    for batch in done { for key in batch.routingKeys { SuiteMetrics.published(key).increment() } }
+                    inFlight.removeFirst(done.count)
+                    busy = true
+                }
+            } else if isStopped, !busy {
+                return  // everything published and confirmed
+            }
+            await housekeepingWhenDue()
+            if !busy, inFlight.isEmpty { await doorbell.wait(atMost: .milliseconds(250)) }
+        }
+    }
+
+    private func outgoing(_ message: OutboxMessage) -> OutgoingMessage {
+        OutgoingMessage(
+            exchange: exchange, routingKey: message.routingKey, messageId: message.messageId,
+            headers: message.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+            body: Array(message.body.utf8))
+    }
+
+    /// `FAULT_EXIT_AFTER_RELAYED_BATCHES`: die with the broker's confirm in hand and the rows not deleted.
+    private func faultDrill(confirmedBatches: Int) {
+        guard exitAfterBatches > 0 else { return }
+        if batchesConfirmed.add(confirmedBatches, ordering: .relaxed).newValue >= exitAfterBatches {
+            logger.critical("fault drill: exiting between the broker's confirm and the outbox delete")
+            _exit(86)
+        }
+    }
+
+    /// The same guard as the pipeline's: a database call that never returns must not stop the relay.
+    private func guarded<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withDeadline(EventPipeline.batchDeadline, work)
+    }
+
+    private func housekeepingWhenDue() async {
+        let due = lastHousekeeping.withLock { last in
+            guard ContinuousClock.now - last > .seconds(5) else { return false }
+            last = .now
+            return true
+        }
+        guard due else { return }
         do {
             SuiteMetrics.outboxBacklog.record(try await Outbox.backlog(client: client, logger: logger))
-            SuiteMetrics.deadLetterQueueDepth.record(try await publisher.messageCount(queue: deadLetterQueue))
+            SuiteMetrics.deadLetterQueueDepth.record(try await inspector.messageCount(queue: deadLetterQueue))
         } catch {
             logger.debug("outbox housekeeping failed", metadata: ["error": "\(error)"])
         }
+    }
+
+    enum RelayError: Error, CustomStringConvertible {
+        case connectionReplaced
+        var description: String { "the broker connection was replaced before it confirmed everything" }
     }
 }
 
@@ -109,6 +215,14 @@ final class Doorbell: Sendable {
             return waiter
         }
         waiter?.resume()
+    }
+
+    /// Whether it was rung since the last look, without waiting.
+    func takeRing() -> Bool {
+        state.withLock { state in
+            defer { state.rung = false }
+            return state.rung
+        }
     }
 
     func wait(atMost timeout: Duration) async {

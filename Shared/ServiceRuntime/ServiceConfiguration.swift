@@ -11,8 +11,8 @@ public struct ServiceConfiguration: Sendable {
     public var httpHost: String
     public var httpPort: Int
     public var logLevel: String
-    /// Fault drill (`scripts/dev chaos`): the process dies on the outbox relay's Nth publish, after the
-    /// broker confirmed it and before the outbox transaction commits, as a crash at the worst moment would. 0: never.
+    /// Fault drill (`scripts/dev chaos`): the process dies once the broker has confirmed N outbox batches,
+    /// before they are deleted, as a crash at the worst moment would. 0: never.
     public var exitAfterRelayedBatches: Int = 0
 
     public static func fromEnvironment(

@@ -70,9 +70,11 @@ public enum ServiceHost {
         let client = PostgresClient(configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
         let publisher = EventPublisher(settings: configuration.broker, logger: logger)
         let queues = ServiceQueues(service: definition.name)
-        let relay = OutboxRelay(client: client, publisher: publisher, exchange: configuration.broker.exchange,
-                                deadLetterQueue: queues.dead, logger: logger,
-                                exitAfterBatches: configuration.exitAfterRelayedBatches)
+        let relay = OutboxRelay(
+            client: client, database: configuration.database,
+            publisher: EventPublisher(settings: configuration.broker, logger: logger), inspector: publisher,
+            exchange: configuration.broker.exchange, deadLetterQueue: queues.dead, logger: logger,
+            exitAfterBatches: configuration.exitAfterRelayedBatches)
         let pipeline = EventPipeline(
             service: definition.name, handlers: definition.handlers, client: client, publisher: publisher,
             settings: configuration.broker, relay: relay, logger: logger)

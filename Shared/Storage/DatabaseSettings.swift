@@ -23,4 +23,12 @@ public struct DatabaseSettings: Sendable {
         configuration.options.connectTimeout = .seconds(3)
         return configuration
     }
+
+    /// For a connection of its own, outside the pool (the outbox relay holds one for its session lock).
+    public var connectionConfiguration: PostgresConnection.Configuration {
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: port, username: user, password: password, database: database, tls: .disable)
+        configuration.options.connectTimeout = .seconds(3)
+        return configuration
+    }
 }

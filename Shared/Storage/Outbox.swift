@@ -44,8 +44,8 @@ public enum Outbox {
                 received_at timestamptz NOT NULL DEFAULT now())
             """,
         ]),
-        // The relay now deletes what it publishes, in the transaction that publishes it: a row in the
-        // outbox is a message not yet sent, and nothing needs marking or pruning.
+        // The relay now deletes what the broker has confirmed: a row in the outbox is a message not yet
+        // sent, and nothing needs marking or pruning.
         Migration(2, "the outbox holds only unsent messages", [
             "DELETE FROM outbox WHERE sent_at IS NOT NULL",
             "DROP INDEX outbox_unsent",
@@ -66,34 +66,41 @@ public enum Outbox {
             """, logger: logger)
     }
 
-    /// Takes the oldest messages, in order, deleting them in the caller's transaction: the caller
-    /// publishes them and then commits. Should it fail or die first, the transaction rolls back and the
-    /// rows are there for the next pass (a message may then go out twice; consumers' inboxes absorb it).
-    /// Only one relay at a time gets any (an advisory lock for the transaction), which keeps
-    /// per-aggregate order across replicas; the others get an empty list.
-    public static func takeOldest(limit: Int, on connection: PostgresConnection, logger: Logger) async throws
-        -> [OutboxMessage]
-    {
-        let locked = try await connection.query(
-            "SELECT pg_try_advisory_xact_lock(hashtext('clinicledger.outbox-relay'))", logger: logger
+    /// Makes this connection's session the one relay of this service's outbox, if no other session is (a
+    /// session advisory lock, released when the connection closes): one publisher keeps each patient's
+    /// events in order across replicas. Advisory locks are database-wide, so the key names the schema:
+    /// each service has its own relay.
+    public static func becomeRelay(on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        try await connection.query(
+            "SELECT pg_try_advisory_lock(hashtext('clinicledger.outbox-relay:' || current_schema()))", logger: logger
         ).collect().first?.decode(Bool.self) ?? false
-        guard locked else { return [] }
+    }
+
+    /// The oldest messages after `cursor` (an outbox id), in order.
+    public static func unsent(after cursor: Int64, limit: Int, on connection: PostgresConnection, logger: Logger)
+        async throws -> [(id: Int64, message: OutboxMessage)]
+    {
         // Postgres takes the headers apart (names and values as arrays), which costs far less than JSON in Swift.
         let rows = try await connection.query("""
-            DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT \(limit))
-            RETURNING id, message_id, routing_key, aggregate_id,
-                      ARRAY(SELECT key FROM jsonb_each_text(headers) ORDER BY key),
-                      ARRAY(SELECT value FROM jsonb_each_text(headers) ORDER BY key), body
+            SELECT id, message_id, routing_key, aggregate_id,
+                   ARRAY(SELECT key FROM jsonb_each_text(headers) ORDER BY key),
+                   ARRAY(SELECT value FROM jsonb_each_text(headers) ORDER BY key), body
+            FROM outbox WHERE id > \(cursor) ORDER BY id LIMIT \(limit)
             """, logger: logger)
-        var taken: [(id: Int64, message: OutboxMessage)] = []
+        var messages: [(id: Int64, message: OutboxMessage)] = []
         for try await (id, messageId, routingKey, aggregateId, names, values, body)
             in rows.decode((Int64, String, String, String, [String], [String], String).self)
         {
-            taken.append((id, OutboxMessage(
+            messages.append((id, OutboxMessage(
                 messageId: messageId, routingKey: routingKey, aggregateId: aggregateId,
                 headers: Dictionary(zip(names, values), uniquingKeysWith: { first, _ in first }), body: body)))
         }
-        return taken.sorted { $0.id < $1.id }.map(\.message)
+        return messages
+    }
+
+    /// Removes messages the broker has confirmed.
+    public static func delete(_ ids: [Int64], on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("DELETE FROM outbox WHERE id = ANY(\(ids))", logger: logger)
     }
 
     /// String pairs as a JSON object, written by hand: the relay's hot path has no need for an encoder.

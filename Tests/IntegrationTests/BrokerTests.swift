@@ -61,6 +61,29 @@ import Testing
         #expect(depth == 0)
     }
 
+    @Test func batchesPublishedWithoutWaitingAreConfirmedInOrder() async throws {
+        let settings = try TestServers.broker(exchange: "it.\(UUID().uuidString.prefix(8))")
+        let service = "it-\(UUID().uuidString.prefix(8).lowercased())"
+        let (consumer, received) = try await startConsumer(settings, service: service, routingKeys: [])
+        let publisher = EventPublisher(settings: settings, logger: TestServers.logger)
+        var marks: [EventPublisher.Mark] = []
+        for batch in 0..<3 {
+            marks.append(try await publisher.publishUnconfirmed((0..<100).map { n in
+                OutgoingMessage(exchange: "", routingKey: service, messageId: "b\(batch)-\(n)", headers: [], body: [])
+            }))
+        }
+        #expect(marks.map(\.tag) == [100, 200, 300])
+        #expect(Set(marks.map(\.generation)).count == 1)
+        var confirmed = try await publisher.confirmed(waitingAtMost: 0)
+        let deadline = Date().addingTimeInterval(10)
+        while confirmed.tag < 300, Date() < deadline { confirmed = try await publisher.confirmed(waitingAtMost: 100) }
+        #expect(confirmed.tag == 300 && confirmed.generation == marks[0].generation)
+        try await waitFor(15) { received.all.count >= 300 }
+        #expect(received.all.map(\.messageId) == (0..<3).flatMap { b in (0..<100).map { "b\(b)-\($0)" } })
+        await consumer.stop()
+        await publisher.shutdown()
+    }
+
     @Test func deadLettersCanBeListedAndReplayedOnce() async throws {
         let settings = try TestServers.broker()
         let service = "it-\(UUID().uuidString.prefix(8).lowercased())"

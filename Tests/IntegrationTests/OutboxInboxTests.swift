@@ -36,7 +36,7 @@ import Testing
         }
     }
 
-    @Test func theOutboxKeepsOrderAndOnlyOneRelayTakesAtATime() async throws {
+    @Test func theOutboxKeepsOrderAndHasOneRelayAtATime() async throws {
         try await TestServers.withScratchSchema { client in
             try await Migrator.apply(Outbox.migrations, component: "runtime", client: client, logger: logger)
             let messages = (1...5).map {
@@ -46,28 +46,28 @@ import Testing
             }
             try await client.inTransaction(logger: logger) { try await Outbox.append(messages, on: $0, logger: logger) }
 
-            // While one relay holds the outbox, another gets nothing: order across replicas is kept.
-            try await client.withConnection { holder in
-                try await holder.query("BEGIN")
-                let taken = try await Outbox.takeOldest(limit: 3, on: holder, logger: logger)
-                #expect(taken == Array(messages.prefix(3)))
-                let other = try await client.inTransaction(logger: logger) {
-                    try await Outbox.takeOldest(limit: 10, on: $0, logger: logger)
+            // While one session is the relay, another cannot become it: order across replicas is kept.
+            try await client.withConnection { relay in
+                let isRelay = try await Outbox.becomeRelay(on: relay, logger: logger)
+                let otherIsRelay = try await client.withConnection { other in
+                    try await Outbox.becomeRelay(on: other, logger: logger)
                 }
-                #expect(other.isEmpty)
-                try await holder.query("COMMIT")
+                #expect(isRelay)
+                #expect(!otherIsRelay)
+                let first = try await Outbox.unsent(after: 0, limit: 3, on: relay, logger: logger)
+                #expect(first.map(\.message) == Array(messages.prefix(3)))
+                let next = try await Outbox.unsent(after: first.last!.id, limit: 10, on: relay, logger: logger)
+                #expect(next.map(\.message.messageId) == ["m4", "m5"])
+                // Only what the broker confirmed is deleted; the rest waits for the next relay.
+                try await Outbox.delete(first.map(\.id), on: relay, logger: logger)
+                #expect(try await Outbox.backlog(client: client, logger: logger) == 2)
+                try await relay.query("SELECT pg_advisory_unlock_all()")
             }
-            // A relay that dies before committing (the broker may have the messages) leaves them for the next pass.
-            try await client.withConnection { dying in
-                try await dying.query("BEGIN")
-                #expect(try await Outbox.takeOldest(limit: 10, on: dying, logger: logger).count == 2)
-                try await dying.query("ROLLBACK")
+            let left = try await client.withConnection { connection in
+                try await Outbox.unsent(after: 0, limit: 10, on: connection, logger: logger)
             }
-            let left = try await client.inTransaction(logger: logger) {
-                try await Outbox.takeOldest(limit: 10, on: $0, logger: logger)
-            }
-            #expect(left.map(\.messageId) == ["m4", "m5"])
-            #expect(try await Outbox.backlog(client: client, logger: logger) == 0)
+            #expect(left.map(\.message.messageId) == ["m4", "m5"])
+            #expect(try await Outbox.backlog(client: client, logger: logger) == 2)
         }
     }
 }

@@ -174,7 +174,7 @@ def consumed(service, outcome):
 
 
 class RelayCrashes:
-    """Payments dies three times between the broker confirming an outbox batch and marking it sent
+    """Payments dies three times between the broker confirming an outbox batch and deleting it
     (PAYMENTS_FAULT_EXIT_AFTER_RELAYED_BATCHES), so that batch goes out twice; analytics must count the
     copies as duplicates and apply nothing twice."""
 
