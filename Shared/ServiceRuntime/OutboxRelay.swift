@@ -113,7 +113,7 @@ final class OutboxRelay: Sendable {
         var cursor: Int64 = 0  // everything after it is in the outbox and not yet published by this pass
         var inFlight: [InFlight] = []
         var lastLook = ContinuousClock.now
-        var moreWaiting = true
+        var lookNow = true  // more rows may be waiting, or the doorbell woke us
         var stopBy: ContinuousClock.Instant?
         while true {
             if isStopped {
@@ -123,13 +123,13 @@ final class OutboxRelay: Sendable {
             }
             var busy = false
             if inFlight.count < Self.maximumInFlight,
-               moreWaiting || isStopped || doorbell.takeRing() || ContinuousClock.now - lastLook > .milliseconds(250) {
+               lookNow || isStopped || doorbell.takeRing() || ContinuousClock.now - lastLook > .milliseconds(250) {
                 lastLook = .now
                 let after = cursor
                 let rows = try await guarded {
                     try await Outbox.unsent(after: after, limit: Self.batchLimit, on: connection, logger: self.logger)
                 }
-                moreWaiting = rows.count == Self.batchLimit
+                lookNow = rows.count == Self.batchLimit
                 if let last = rows.last {
                     let mark = try await publisher.publishUnconfirmed(rows.map { outgoing($0.message) })
                     cursor = last.id
@@ -155,7 +155,10 @@ final class OutboxRelay: Sendable {
                 return  // everything published and confirmed
             }
             await housekeepingWhenDue()
-            if !busy, inFlight.isEmpty { await doorbell.wait(atMost: .milliseconds(250)) }
+            if !busy, inFlight.isEmpty {
+                await doorbell.wait(atMost: .milliseconds(250))
+                lookNow = true
+            }
         }
     }
 
