@@ -50,7 +50,8 @@ start_rabbitmq() {
       RABBITMQ_DIST_PORT=$DIST_PORT RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log" \
       RABBITMQ_PID_FILE="$dir/rabbitmq.pid" RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" \
       RABBITMQ_CONF_ENV_FILE="$dir/rabbitmq-env.conf" RABBITMQ_CONFIG_FILE="$dir/rabbitmq" \
-      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
+      ERL_CRASH_DUMP="$dir/erl_crash.dump"
     exec /usr/lib/rabbitmq/bin/rabbitmq-server </dev/null >> "$RUN_DIR/logs/rabbitmq.log" 2>&1
   ) &
   disown
