@@ -16,55 +16,53 @@ enum RawBroker {
         let body = [UInt8](repeating: UInt8(ascii: "x"), count: size)
 
         let received = Atomic(0)
-        let handler: EventConsumer.BatchHandler = { batch in
-            received.add(batch.count, ordering: .relaxed)
-            return batch.map { _ in .ack }
+        func startConsumer() async throws -> EventConsumer {
+            let consumer = EventConsumer(settings: settings, queues: queues, routingKeys: [], logger: logger) { batch in
+                received.add(batch.count, ordering: .relaxed)
+                return batch.map { _ in .ack }
+            }
+            consumer.start()
+            while !consumer.isConnected { try await Task.sleep(for: .milliseconds(20)) }
+            return consumer
         }
+        /// Publishes `count` persistent messages, confirmed every 100.
+        func publishAll(_ name: String) async throws {
+            let publisher = EventPublisher(settings: settings, logger: logger)
+            for first in stride(from: 0, to: count, by: 100) {
+                try await publisher.publish((first..<min(first + 100, count)).map { n in
+                    OutgoingMessage(exchange: "", routingKey: queues.work, messageId: "\(name)-\(n)",
+                                    headers: [("cloudEvents_type", "bench.raw.message.v1")], body: body)
+                })
+            }
+            await publisher.shutdown()
+        }
+        func allReceived() async throws {
+            while received.load(ordering: .relaxed) < count { try await Task.sleep(for: .milliseconds(5)) }
+        }
+        func perSecond(since start: ContinuousClock.Instant) -> Int {
+            Int(Double(count) / ((ContinuousClock.now - start) / .seconds(1)))
+        }
+
         // Declare the queue, then stop consuming so that the publish figure is publishing alone.
-        let declarer = EventConsumer(settings: settings, queues: queues, routingKeys: [], logger: logger, handler: handler)
-        declarer.start()
-        while !declarer.isConnected { try await Task.sleep(for: .milliseconds(20)) }
-        await declarer.stop()
+        try await startConsumer().stop()
+        var start = ContinuousClock.now
+        try await publishAll("raw")
+        let publishRate = perSecond(since: start)
 
-        let publisher = EventPublisher(settings: settings, logger: logger)
-        let publishStart = ContinuousClock.now
-        for first in stride(from: 0, to: count, by: 100) {
-            try await publisher.publish((first..<min(first + 100, count)).map { n in
-                OutgoingMessage(exchange: "", routingKey: queues.work, messageId: "raw-\(n)",
-                                headers: [("cloudEvents_type", "bench.raw.message.v1")], body: body)
-            })
-        }
-        let publishSeconds = (ContinuousClock.now - publishStart) / .seconds(1)
-        await publisher.shutdown()
+        start = .now
+        let reader = try await startConsumer()
+        try await allReceived()
+        let consumeRate = perSecond(since: start)
 
-        let consumeStart = ContinuousClock.now
-        let reader = EventConsumer(settings: settings, queues: queues, routingKeys: [], logger: logger, handler: handler)
-        reader.start()
-        while received.load(ordering: .relaxed) < count { try await Task.sleep(for: .milliseconds(5)) }
-        let consumeSeconds = (ContinuousClock.now - consumeStart) / .seconds(1)
+        // Both at once: the consumer keeps running while the publisher publishes, until the last is consumed.
+        received.store(0, ordering: .relaxed)
+        start = .now
+        try await publishAll("raw-both")
+        try await allReceived()
+        let bothRate = perSecond(since: start)
         await reader.stop()
 
-        // Both at once: a consumer running while the publisher publishes, until the last one is consumed.
-        received.store(0, ordering: .relaxed)
-        let both = EventConsumer(settings: settings, queues: queues, routingKeys: [], logger: logger, handler: handler)
-        both.start()
-        while !both.isConnected { try await Task.sleep(for: .milliseconds(20)) }
-        let bothPublisher = EventPublisher(settings: settings, logger: logger)
-        let bothStart = ContinuousClock.now
-        for first in stride(from: 0, to: count, by: 100) {
-            try await bothPublisher.publish((first..<min(first + 100, count)).map { n in
-                OutgoingMessage(exchange: "", routingKey: queues.work, messageId: "raw-both-\(n)",
-                                headers: [("cloudEvents_type", "bench.raw.message.v1")], body: body)
-            })
-        }
-        while received.load(ordering: .relaxed) < count { try await Task.sleep(for: .milliseconds(5)) }
-        let bothSeconds = (ContinuousClock.now - bothStart) / .seconds(1)
-        await bothPublisher.shutdown()
-        await both.stop()
-
-        return "{\"messages\": \(count), \"bytes\": \(size), "
-            + "\"publish_confirm_every_100_per_second\": \(Int(Double(count) / publishSeconds)), "
-            + "\"consume_prefetch_300_per_second\": \(Int(Double(count) / consumeSeconds)), "
-            + "\"publish_and_consume_per_second\": \(Int(Double(count) / bothSeconds))}"
+        return "{\"messages\": \(count), \"bytes\": \(size), \"publish_confirm_every_100_per_second\": \(publishRate), "
+            + "\"consume_prefetch_300_per_second\": \(consumeRate), \"publish_and_consume_per_second\": \(bothRate)}"
     }
 }
