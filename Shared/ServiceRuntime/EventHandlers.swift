@@ -71,13 +71,7 @@ public struct EventHandlers: Sendable {
     public mutating func on<E: ClinicEvent>(
         _ type: E.Type, _ handle: @escaping @Sendable (E, inout EventContext) async throws -> Void
     ) {
-        byType[E.type.routingKey] = { body, context in
-            let event: E
-            do { event = try ContractCoding.decode(E.self, from: body) } catch {
-                throw EventRejection.invalid("body is not a valid \(E.type): \(DecodingProblem.describe(error))")
-            }
-            try await handle(event, &context)
-        }
+        byType[E.type.routingKey] = { body, context in try await handle(try Self.decode(E.self, from: body), &context) }
     }
 
     /// A faster way to handle many events of a type at once (set-based SQL). When it throws, the
@@ -87,7 +81,7 @@ public struct EventHandlers: Sendable {
         _ type: E.Type, _ handle: @escaping @Sendable ([(event: E, envelope: EventEnvelope)], inout BatchContext) async throws -> Void
     ) {
         batchByType[E.type.routingKey] = { items, context in
-            let events = try items.map { (event: try ContractCoding.decode(E.self, from: $0.body), envelope: $0.envelope) }
+            let events = try items.map { (event: try Self.decode(E.self, from: $0.body), envelope: $0.envelope) }
             try await handle(events, &context)
         }
     }
@@ -102,6 +96,13 @@ public struct EventHandlers: Sendable {
             try await handle([(body, context.envelope)], context.connection, context.logger)
         }
         batchByType[E.type.routingKey] = { items, context in try await handle(items, context.connection, context.logger) }
+    }
+
+    /// The event in `body`, or a rejection that names what is wrong with it.
+    static func decode<E: ClinicEvent>(_ type: E.Type, from body: [UInt8]) throws(EventRejection) -> E {
+        do { return try ContractCoding.decode(E.self, from: body) } catch {
+            throw .invalid("body is not a valid \(E.type): \(DecodingProblem.describe(error))")
+        }
     }
 
     public var routingKeys: [String] { byType.keys.sorted() }
