@@ -101,7 +101,7 @@ public struct EventHandlers: Sendable {
     /// The event in `body`, or a rejection that names what is wrong with it.
     static func decode<E: ClinicEvent>(_ type: E.Type, from body: [UInt8]) throws(EventRejection) -> E {
         do { return try ContractCoding.decode(E.self, from: body) } catch {
-            throw .invalid("body is not a valid \(E.type): \(DecodingProblem.describe(error))")
+            throw .invalid("body is not a valid \(E.type): \(DecodingProblem.describe(error, body: body))")
         }
     }
 
@@ -116,7 +116,7 @@ public struct EventHandlers: Sendable {
 
 /// Turns a decoding error into a sentence that names the field.
 enum DecodingProblem {
-    static func describe(_ error: any Error) -> String {
+    static func describe(_ error: any Error, body: [UInt8] = []) -> String {
         func path(_ keys: [any CodingKey]) -> String {
             keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
                 .replacingOccurrences(of: ".[", with: "[")
@@ -134,10 +134,39 @@ enum DecodingProblem {
             let at = path(context.codingPath)
             let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
             let why = underlying ?? context.debugDescription
+            // Foundation's decoder says "not valid JSON" for a number it cannot hold, too.
+            if at.isEmpty, let number = firstNumberNotWhole(in: body) {
+                return "the number \(number) cannot be read (amounts are whole minor units, no decimals, within 64 bits)"
+            }
             return at.isEmpty ? "not valid JSON (\(why))" : "field '\(at)': \(why)"
         @unknown default:
             return "\(error)"
         }
+    }
+
+    /// The first number outside strings that is not a whole number within 64 bits (a fraction, an
+    /// exponent, or too many digits), if any.
+    static func firstNumberNotWhole(in body: [UInt8]) -> String? {
+        let numberBytes = Set("0123456789+-.eE".utf8)
+        var index = 0
+        while index < body.count {
+            switch body[index] {
+            case UInt8(ascii: "\""):
+                index += 1
+                while index < body.count, body[index] != UInt8(ascii: "\"") {
+                    index += body[index] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                index += 1
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                let start = index
+                while index < body.count, numberBytes.contains(body[index]) { index += 1 }
+                let token = String(decoding: body[start..<index], as: UTF8.self)
+                if Int64(token) == nil { return token }
+            default:
+                index += 1
+            }
+        }
+        return nil
     }
 
     private static func jsonKind(_ type: Any.Type) -> String {

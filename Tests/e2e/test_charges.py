@@ -92,6 +92,8 @@ def test_thousand_charges_with_resends_voids_and_poison(clinic_id, publisher):
     bad("fee.amount must be positive", {**good(), "fee": {"amount": 0, "currency": "USD"}})
     bad("not a supported ISO 4217 code", {**good(), "fee": {"amount": 100, "currency": "XYZ"}})
     bad("'fee.amount' should be an integer", {**good(), "fee": {"amount": "125.00", "currency": "USD"}})
+    bad("the number 125.5 cannot be read", {**good(), "fee": {"amount": 125.5, "currency": "USD"}})
+    bad("the number 9223372036854775808 cannot be read", {**good(), "fee": {"amount": 2 ** 63, "currency": "USD"}})
     bad("missing header cloudEvents_clinicid", good(), drop_header="cloudEvents_clinicid")
     bad("does not match cloudEvents_type", good(), cloudEvents_type="clinic.charge.posted.v9")
     bad("content-type", good(), content_type="text/plain")
