@@ -18,7 +18,10 @@ public final class EventPublisher: Sendable {
 
     public func publish(_ messages: [OutgoingMessage]) async throws {
         guard !messages.isEmpty else { return }
-        try await thread.run { [self] in try publishOnThread(messages) }
+        try await onConnection { connection in
+            for message in messages { try connection.publish(message) }
+            try connection.waitForConfirms()
+        }
     }
 
     /// Where a stream of publishes stands: tags count messages on one connection (`generation`).
@@ -31,36 +34,38 @@ public final class EventPublisher: Sendable {
     /// publisher that keeps several batches in flight (the outbox relay). On any error the connection is
     /// replaced, and nothing unconfirmed on the old one may be taken as sent.
     public func publishUnconfirmed(_ messages: [OutgoingMessage]) async throws -> Mark {
-        try await thread.run { [self] in
-            do {
-                let connection = try connectIfNeeded()
-                for message in messages { try connection.publish(message) }
-                return Mark(generation: generation, tag: connection.lastPublishedTag)
-            } catch {
-                dropConnection()
-                throw error
-            }
+        try await onConnection { [self] connection in
+            for message in messages { try connection.publish(message) }
+            return Mark(generation: generation, tag: connection.lastPublishedTag)
         }
     }
 
     /// How far the broker has confirmed, waiting up to `milliseconds` for more confirms to arrive.
     public func confirmed(waitingAtMost milliseconds: Int) async throws -> Mark {
-        try await thread.run { [self] in
-            do {
-                let connection = try connectIfNeeded()
-                return Mark(generation: generation, tag: try connection.readConfirms(timeoutMilliseconds: milliseconds))
-            } catch {
-                dropConnection()
-                throw error
-            }
+        try await onConnection { [self] connection in
+            Mark(generation: generation, tag: try connection.readConfirms(timeoutMilliseconds: milliseconds))
         }
     }
 
     /// How many messages a queue holds (a passive declare), e.g. the dead-letter queue for a gauge.
     public func messageCount(queue: String) async throws -> Int {
+        try await onConnection { [settings] connection in
+            try connection.declareQueue(queue, type: settings.queueType, passive: true).messages
+        }
+    }
+
+    /// Closes the connection once the calls already made are done.
+    public func shutdown() async {
+        _ = try? await thread.run { [self] in dropConnection() }
+        thread.stop()
+    }
+
+    /// Runs `work` on the publisher's thread with its connection (opened if needed). On any error the
+    /// connection is dropped and the next call starts on a fresh one: unconfirmed state cannot be trusted.
+    private func onConnection<T: Sendable>(_ work: @escaping @Sendable (AMQPConnection) throws -> T) async throws -> T {
         try await thread.run { [self] in
             do {
-                return try connectIfNeeded().declareQueue(queue, type: settings.queueType, passive: true).messages
+                return try work(try connectIfNeeded())
             } catch {
                 dropConnection()
                 throw error
@@ -68,27 +73,6 @@ public final class EventPublisher: Sendable {
         }
     }
 
-    /// Closes the connection once the calls already made are done.
-    public func shutdown() async {
-        _ = try? await thread.run { [self] in
-            connection?.close()
-            connection = nil
-        }
-        thread.stop()
-    }
-
-    private func publishOnThread(_ messages: [OutgoingMessage]) throws {
-        do {
-            let connection = try connectIfNeeded()
-            for message in messages { try connection.publish(message) }
-            try connection.waitForConfirms()
-        } catch {
-            dropConnection()
-            throw error
-        }
-    }
-
-    /// Start again on a fresh connection next time: unconfirmed state cannot be trusted.
     private func dropConnection() {
         connection?.close()
         connection = nil

@@ -23,7 +23,8 @@ final class OutboxRelay: Sendable {
     private let deadLetterQueue: String
     private let logger: Logger
     private let doorbell = Doorbell()
-    private let stopped = Atomic(false)
+    /// When `stop` was called: from then on the relay drains, for at most `drainLimit`.
+    private let stoppedAt = Mutex<ContinuousClock.Instant?>(nil)
     private let exitAfterBatches: Int
     private let batchesConfirmed = Atomic(0)
     private let lastHousekeeping = Mutex(ContinuousClock.now)
@@ -50,21 +51,16 @@ final class OutboxRelay: Sendable {
     /// Ends `run` once what the outbox holds is published and confirmed (or `drainLimit` has passed);
     /// called once the consumer has stopped writing to the outbox.
     func stop() {
-        stopped.store(true, ordering: .relaxed)
+        stoppedAt.withLock { $0 = $0 ?? .now }
         doorbell.ring()
     }
 
-    private var isStopped: Bool { stopped.load(ordering: .relaxed) }
+    private var isStopped: Bool { stoppedAt.withLock { $0 != nil } }
+    private var drainIsOver: Bool { stoppedAt.withLock { $0.map { ContinuousClock.now - $0 > Self.drainLimit } ?? false } }
 
     func run() async {
         var backoff = Duration.milliseconds(100)
-        var stoppedAt: ContinuousClock.Instant?
-        while true {
-            if isStopped {
-                let since = stoppedAt ?? .now
-                stoppedAt = since
-                if ContinuousClock.now - since > Self.drainLimit { break }
-            }
+        while !drainIsOver {
             do {
                 let relayed = try await relayOnOwnConnection()
                 backoff = .milliseconds(100)
@@ -114,13 +110,7 @@ final class OutboxRelay: Sendable {
         var inFlight: [InFlight] = []
         var lastLook = ContinuousClock.now
         var lookNow = true  // more rows may be waiting, or the doorbell woke us
-        var stopBy: ContinuousClock.Instant?
-        while true {
-            if isStopped {
-                let limit = stopBy ?? .now + Self.drainLimit
-                stopBy = limit
-                if ContinuousClock.now > limit { return }
-            }
+        while !drainIsOver {
             var busy = false
             if inFlight.count < Self.maximumInFlight,
                lookNow || isStopped || doorbell.takeRing() || ContinuousClock.now - lastLook > .milliseconds(250) {

@@ -123,10 +123,10 @@ class Charges:
         return sorted((float(t) - self.published[c]) * 1000 for c, t in (r.split("|") for r in rows))
 
 
-def published_by_payments():
-    text = urllib.request.urlopen(f"http://127.0.0.1:{port('payments')}/metrics").read().decode()
-    return sum(float(l.rsplit(" ", 1)[1]) for l in text.splitlines()
-               if l.startswith("clinicledger_events_published_total"))
+def metric_total(service, name, label=""):
+    """The sum of a Prometheus counter over its series (those whose labels contain `label`)."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port(service)}/metrics").read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name) and label in line)
 
 
 def percentile(values, p):
@@ -169,7 +169,7 @@ def main():
     load = Charges()
     watched = {s: [pid_of(s)] for s in SERVICES} | infra_pids()
     cpu_before = {k: sum(cpu_seconds(p) for p in v) for k, v in watched.items()}
-    published_before = published_by_payments()
+    published_before = metric_total("payments", "clinicledger_events_published_total")
     publish_seconds = load.post(args.charges)
     started = load.first_published()
     load.wait_visible(args.charges, 600)
@@ -178,7 +178,7 @@ def main():
     wall = last_visible - started
     throughput = args.charges / wall
     cpu = {k: (sum(cpu_seconds(p) for p in v) - cpu_before[k]) / wall * 100 for k, v in watched.items()}
-    messages_per_charge = 1 + (published_by_payments() - published_before) / args.charges
+    messages_per_charge = 1 + (metric_total("payments", "clinicledger_events_published_total") - published_before) / args.charges
     saturated = load.latencies_ms()
 
     # Latency at steady rates: the target's, and a lower one that shows where the knee is.

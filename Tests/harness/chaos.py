@@ -9,12 +9,11 @@ import signal
 import subprocess
 import threading
 import time
-import urllib.request
 import uuid
 
 import pika
 
-from bench import BIN_DIR, RUN_DIR, SERVICES, pid_of, ready, sql
+from bench import BIN_DIR, RUN_DIR, SERVICES, metric_total, pid_of, ready, sql
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -168,9 +167,7 @@ def kill_repeatedly(service, times):
 
 
 def consumed(service, outcome):
-    text = urllib.request.urlopen(f"http://127.0.0.1:{os.environ[f'{service.upper()}_HTTP_PORT']}/metrics").read().decode()
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith("clinicledger_events_consumed_total") and f'outcome="{outcome}"' in line)
+    return metric_total(service, "clinicledger_events_consumed_total", f'outcome="{outcome}"')
 
 
 class RelayCrashes:
