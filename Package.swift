@@ -12,13 +12,18 @@ let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics
 let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let postgres = Target.Dependency.product(name: "PostgresNIO", package: "postgres-nio")
 let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let jwt = Target.Dependency.product(name: "JWTKit", package: "jwt-kit")
 
 /// A service is a library (domain, store, handlers, routes) plus a one-file executable named as the product.
 func service(_ name: String, folder: String) -> [Target] {
     [
         .target(
             name: "\(folder)Service",
-            dependencies: ["Contracts", "ServiceRuntime", "Storage", "Messaging", log, postgres, hummingbird],
+            dependencies: [
+                "Contracts", "ServiceRuntime", "WebAPI", "Privacy", "Documents", "Storage", "Messaging",
+                log, postgres, hummingbird,
+            ],
             path: "Services/\(folder)",
             exclude: ["Main"],
             swiftSettings: swiftSettings
@@ -50,6 +55,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
     ],
     targets: [
         .target(name: "Contracts", path: "Contracts/Sources", swiftSettings: swiftSettings),
@@ -66,13 +74,26 @@ let package = Package(
             path: "Shared/Messaging", swiftSettings: swiftSettings
         ),
         .target(
-            name: "Storage", dependencies: [postgres, log],
+            name: "Storage", dependencies: [postgres, log, crypto],
             path: "Shared/Storage", swiftSettings: swiftSettings
+        ),
+        // Pure: field encryption, blind indexes, card-number refusal. No I/O.
+        .target(name: "Privacy", dependencies: [crypto], path: "Shared/Privacy", swiftSettings: swiftSettings),
+        // Pure: a small PDF writer for receipts, statements, agreements and reports.
+        .target(name: "Documents", path: "Shared/Documents", swiftSettings: swiftSettings),
+        // HTTP for every service: tokens and roles, request context, errors, pages, Idempotency-Key, audit.
+        .target(
+            name: "WebAPI",
+            dependencies: [
+                "Contracts", "Storage", "Privacy", log, postgres, hummingbird, jwt, crypto,
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Shared/WebAPI", swiftSettings: swiftSettings
         ),
         .target(
             name: "ServiceRuntime",
             dependencies: [
-                "Contracts", "Messaging", "Storage", log, metrics, lifecycle, postgres, hummingbird,
+                "Contracts", "Messaging", "Storage", "WebAPI", "Privacy", log, metrics, lifecycle, postgres, hummingbird,
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -81,6 +102,7 @@ let package = Package(
         .executableTarget(
             name: "broker-bench", dependencies: ["Messaging", log], path: "Tests/Bench", swiftSettings: swiftSettings
         ),
+        .testTarget(name: "PlatformTests", dependencies: ["Privacy", "Documents", "WebAPI", "ServiceRuntime"], swiftSettings: swiftSettings),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts"], swiftSettings: swiftSettings),
         .testTarget(name: "PaymentsTests", dependencies: ["PaymentsService", "Contracts"], swiftSettings: swiftSettings),
         .testTarget(name: "AnalyticsTests", dependencies: ["AnalyticsService", "Contracts"], swiftSettings: swiftSettings),

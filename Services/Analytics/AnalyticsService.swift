@@ -7,6 +7,6 @@ public enum Analytics {
         ReceivablesHandlers.register(in: &handlers)
         return ServiceDefinition(
             name: "analytics", defaultHTTPPort: 8085, migrations: AnalyticsMigrations.all, handlers: handlers,
-            routes: { router, resources in SummaryRoutes.add(to: router, resources) })
+            routes: { api, resources in SummaryRoutes.add(to: api, resources) })
     }
 }

@@ -9,6 +9,6 @@ public enum Payments {
         ChargeHandlers.register(in: &handlers)
         return ServiceDefinition(
             name: "payments", defaultHTTPPort: 8081, migrations: PaymentsMigrations.all, handlers: handlers,
-            routes: { router, resources in AccountRoutes.add(to: router, resources) })
+            routes: { api, resources in AccountRoutes.add(to: api, resources) })
     }
 }

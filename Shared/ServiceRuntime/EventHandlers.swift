@@ -1,8 +1,9 @@
 public import Contracts
-import Foundation
+public import Foundation
 public import Logging
 public import PostgresNIO
 public import Storage
+public import Privacy
 
 /// Why an event was not applied. Anything else a handler throws is treated as `notYet` when the
 /// database refused a statement, and as an outage (the batch is retried whole) when it was unreachable.
@@ -26,8 +27,19 @@ public struct EventContext: Sendable {
     public let envelope: EventEnvelope
     public let connection: PostgresConnection
     public let logger: Logger
+    /// The service clock's time when the batch began; read it instead of `Date()`.
+    public let now: Date
+    /// Seals patient data before it is stored.
+    public let cipher: FieldCipher
     let service: String
     var outgoing: [OutboxMessage] = []
+    var audits: [AuditEntry] = []
+
+    /// Records an audit line for what this event changed (every money movement, every automated decision).
+    public mutating func audit(_ action: String, objectType: String, objectId: String, summary: String) {
+        audits.append(.automated(service: service, envelope: envelope, action: action, objectType: objectType,
+                                 objectId: objectId, summary: summary))
+    }
 
     /// Records `event` for publication, caused by the event being handled. `aggregateId` keeps the order
     /// of one aggregate's events (e.g. one patient's balance changes).
@@ -40,11 +52,28 @@ public struct EventContext: Sendable {
 public struct BatchContext: Sendable {
     public let connection: PostgresConnection
     public let logger: Logger
+    public let now: Date
+    public let cipher: FieldCipher
     let service: String
     var outgoing: [OutboxMessage] = []
+    var audits: [AuditEntry] = []
+
+    public mutating func audit(_ action: String, causedBy envelope: EventEnvelope, objectType: String, objectId: String,
+                               summary: String) {
+        audits.append(.automated(service: service, envelope: envelope, action: action, objectType: objectType,
+                                 objectId: objectId, summary: summary))
+    }
 
     public mutating func publish<E: ClinicEvent>(_ event: E, causedBy envelope: EventEnvelope, aggregateId: String) throws {
         outgoing.append(try OutboxMessage(event, causedBy: envelope, service: service, aggregateId: aggregateId))
+    }
+}
+
+extension AuditEntry {
+    static func automated(service: String, envelope: EventEnvelope, action: String, objectType: String, objectId: String,
+                          summary: String) -> AuditEntry {
+        AuditEntry(clinicId: envelope.clinicId, subject: "system:\(service)", role: "system", action: action,
+                   objectType: objectType, objectId: objectId, summary: summary, eventId: envelope.id)
     }
 }
 
@@ -90,12 +119,16 @@ public struct EventHandlers: Sendable {
     /// events and batches alike. It must reject an invalid body itself.
     mutating func onBodies<E: ClinicEvent>(
         _ type: E.Type,
-        _ handle: @escaping @Sendable ([(body: [UInt8], envelope: EventEnvelope)], PostgresConnection, Logger) async throws -> Void
+        _ handle: @escaping @Sendable ([(body: [UInt8], envelope: EventEnvelope)], inout BatchContext) async throws -> Void
     ) {
         byType[E.type.routingKey] = { body, context in
-            try await handle([(body, context.envelope)], context.connection, context.logger)
+            var batch = BatchContext(connection: context.connection, logger: context.logger, now: context.now,
+                                     cipher: context.cipher, service: context.service)
+            try await handle([(body, context.envelope)], &batch)
+            context.outgoing += batch.outgoing
+            context.audits += batch.audits
         }
-        batchByType[E.type.routingKey] = { items, context in try await handle(items, context.connection, context.logger) }
+        batchByType[E.type.routingKey] = { items, context in try await handle(items, &context) }
     }
 
     /// The event in `body`, or a rejection that names what is wrong with it.

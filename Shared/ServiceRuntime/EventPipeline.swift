@@ -6,6 +6,8 @@ import Metrics
 import PostgresNIO
 import Storage
 import Synchronization
+import Privacy
+import WebAPI
 
 /// Turns a batch of deliveries into effects: checks each envelope, then handles the batch in one
 /// transaction where every event has its own savepoint and its inbox row, so one bad event does not
@@ -18,6 +20,8 @@ struct EventPipeline: Sendable {
     let publisher: EventPublisher
     let settings: BrokerSettings
     let relay: OutboxRelay
+    let clock: ServiceClock
+    let cipher: FieldCipher
     let logger: Logger
 
     /// A batch that has not committed by then goes back to the queue, so that a database call that
@@ -79,6 +83,10 @@ struct EventPipeline: Sendable {
         if let key = DuplicateKeys.first(in: delivery.body) {
             return .failure(.permanent("the body has the key '\(key)' twice in one object"))
         }
+        if CardNumberGuard.mayContainCardNumber(delivery.body),
+           let field = CardNumberGuard.fieldWithCardNumber(inJSON: delivery.body) {
+            return .failure(.permanent(CardNumberGuard.reason(field: field)))
+        }
         let envelope: EventEnvelope
         do { envelope = try EventEnvelope(amqpHeaders: delivery.headers) } catch {
             return .failure(.permanent("invalid CloudEvents envelope: \(error)"))
@@ -125,7 +133,7 @@ struct EventPipeline: Sendable {
             }
             fresh.append(item)
         }
-        var outgoing: [OutboxMessage] = []
+        var outgoing = Effects()
         do {
             // Consecutive events of one type go to its batch handler when it has one; order is kept.
             var start = 0
@@ -144,13 +152,13 @@ struct EventPipeline: Sendable {
             if DatabaseFailure.isOutage(error) { throw error }
             throw RejectedInBatch()
         }
-        try await Outbox.append(outgoing, on: connection, logger: logger)
+        try await outgoing.write(on: connection, logger: logger)
         return []
     }
 
     private func applyOneByOne(_ accepted: [Accepted], on connection: PostgresConnection) async throws -> [(Delivery, Failure)] {
         var rejected: [(Delivery, Failure)] = []
-        var outgoing: [OutboxMessage] = []
+        var outgoing = Effects()
         for item in accepted {
             let type = item.envelope.type.routingKey
             try await connection.query("SAVEPOINT event", logger: logger)
@@ -173,36 +181,37 @@ struct EventPipeline: Sendable {
                 rejected.append((item.delivery, failure))
             }
         }
-        try await Outbox.append(outgoing, on: connection, logger: logger)
+        try await outgoing.write(on: connection, logger: logger)
         return rejected
     }
 
     private func runBatch(
         _ items: [Accepted], _ handler: EventHandlers.ErasedBatch, on connection: PostgresConnection
-    ) async throws -> [OutboxMessage] {
+    ) async throws -> Effects {
         let type = items[0].envelope.type.routingKey
         let started = DispatchTime.now().uptimeNanoseconds
-        var context = BatchContext(connection: connection, logger: logger, service: service)
+        var context = BatchContext(connection: connection, logger: logger, now: clock.now(), cipher: cipher, service: service)
         try await handler(items.map { (body: $0.delivery.body, envelope: $0.envelope) }, &context)
         let perEvent = Int64(DispatchTime.now().uptimeNanoseconds - started) / Int64(items.count)
         for _ in items { SuiteMetrics.handlerDuration(type).recordNanoseconds(perEvent) }
         SuiteMetrics.consumed(type, outcome: "applied").increment(by: items.count)
-        return context.outgoing
+        return Effects(messages: context.outgoing, audits: context.audits)
     }
 
     /// Runs one event's handler; returns what it publishes.
-    private func run(_ item: Accepted, on connection: PostgresConnection) async throws -> [OutboxMessage] {
+    private func run(_ item: Accepted, on connection: PostgresConnection) async throws -> Effects {
         let type = item.envelope.type.routingKey
         var eventLogger = logger
         eventLogger[metadataKey: "event_id"] = "\(item.envelope.id)"
         eventLogger[metadataKey: "correlation_id"] = "\(item.envelope.correlationId)"
         eventLogger[metadataKey: "event_type"] = "\(type)"
         let started = DispatchTime.now().uptimeNanoseconds
-        var context = EventContext(envelope: item.envelope, connection: connection, logger: eventLogger, service: service)
+        var context = EventContext(envelope: item.envelope, connection: connection, logger: eventLogger, now: clock.now(),
+                                   cipher: cipher, service: service)
         try await item.handler(item.delivery.body, &context)
         SuiteMetrics.handlerDuration(type).recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
         SuiteMetrics.consumed(type, outcome: "applied").increment()
-        return context.outgoing
+        return Effects(messages: context.outgoing, audits: context.audits)
     }
 
     /// The copy of a failed delivery that goes to a retry queue, or to the dead-letter queue when it can
@@ -237,7 +246,31 @@ struct EventPipeline: Sendable {
             exchange: "", routingKey: routingKey,
             messageId: delivery.messageId ?? delivery.headers["cloudEvents_id"] ?? UUID().uuidString.lowercased(),
             contentType: delivery.contentType ?? EventEnvelope.contentType,
-            headers: headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, body: delivery.body)
+            headers: headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, body: Self.withoutCardNumbers(delivery.body))
+    }
+
+    /// A refused body keeps no card number, not even in the dead-letter queue: the digits are masked.
+    static func withoutCardNumbers(_ body: [UInt8]) -> [UInt8] {
+        guard CardNumberGuard.mayContainCardNumber(body) else { return body }
+        let text = String(decoding: body, as: UTF8.self)
+        guard CardNumbers.containsCardNumber(text) else { return body }
+        return Array(CardNumbers.redact(text).utf8)
+    }
+}
+
+/// What handlers produced in one transaction: events for the outbox and lines for the audit trail.
+struct Effects {
+    var messages: [OutboxMessage] = []
+    var audits: [AuditEntry] = []
+
+    static func += (lhs: inout Effects, rhs: Effects) {
+        lhs.messages += rhs.messages
+        lhs.audits += rhs.audits
+    }
+
+    func write(on connection: PostgresConnection, logger: Logger) async throws {
+        try await Outbox.append(messages, on: connection, logger: logger)
+        try await AuditLog.append(audits, on: connection, logger: logger)
     }
 }
 

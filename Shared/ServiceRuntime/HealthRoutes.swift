@@ -1,9 +1,11 @@
+import Contracts
 import Foundation
 import Hummingbird
 import Messaging
 import NIOCore
 import PostgresNIO
 import Prometheus
+import WebAPI
 
 /// `/health/live`, `/health/ready` and `/metrics`, the same on every service.
 struct HealthRoutes: Sendable {
@@ -19,7 +21,25 @@ struct HealthRoutes: Sendable {
         var checks: [String: String]
     }
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<ClinicRequestContext>, catalog: RouteCatalog) {
+        Self.document(in: catalog)
+        addHandlers(to: router)
+    }
+
+    static func document(in catalog: RouteCatalog) {
+        let status: JSONValue = [
+            "type": "object", "required": ["service", "status", "checks"],
+            "properties": ["service": ["type": "string"], "status": ["type": "string"],
+                           "checks": ["type": "object", "additionalProperties": ["type": "string"]]],
+        ]
+        catalog.add(.publicRoute(method: "GET", path: "/health/live", summary: "The process runs", output: status))
+        catalog.add(.publicRoute(method: "GET", path: "/health/ready",
+                                 summary: "Database reachable and migrated, broker connected (503 otherwise)", output: status))
+        catalog.add(.publicRoute(method: "GET", path: "/metrics", summary: "Prometheus metrics",
+                                 output: ["type": "string"], contentType: "text/plain"))
+    }
+
+    func addHandlers(to router: Router<ClinicRequestContext>) {
         router.get("/health/live") { _, _ in Status(service: service, status: "live", checks: [:]) }
         router.get("/health/ready") { _, _ in
             let checks = await readiness()

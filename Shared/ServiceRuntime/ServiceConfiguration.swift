@@ -1,6 +1,8 @@
 public import Foundation
 public import Messaging
+public import Privacy
 public import Storage
+public import WebAPI
 
 /// Everything a service reads at start, from the environment. Every key is looked up first as
 /// `<SERVICE>_<KEY>` (e.g. `PAYMENTS_HTTP_PORT`), then as `CLINICLEDGER_<KEY>`, then defaults.
@@ -14,6 +16,14 @@ public struct ServiceConfiguration: Sendable {
     /// Fault drill (`scripts/dev chaos`): the process dies once the broker has confirmed N outbox batches,
     /// before they are deleted, as a crash at the worst moment would. 0: never.
     public var exitAfterRelayedBatches: Int = 0
+    /// `dev`, `test`, `chaos`, `bench` or `production` (the default): only production refuses a movable clock
+    /// and an HS256 token secret.
+    public var environment: String = "production"
+    /// The file `scripts/dev clock` writes; nil in production.
+    public var clockFile: String?
+    public var tokens: TokenSettings
+    public var cipher: FieldCipher
+    public var blindIndex: BlindIndex
 
     public static func fromEnvironment(
         service: String, defaultHTTPPort: Int, environment: [String: String] = ProcessInfo.processInfo.environment
@@ -50,13 +60,74 @@ public struct ServiceConfiguration: Sendable {
         database.database = reader.string("POSTGRES_DATABASE", default: database.database)
         database.maximumConnections = try reader.int("POSTGRES_MAX_CONNECTIONS", default: database.maximumConnections)
 
+        let environmentName = reader.string("ENV", default: "production")
+        let isProduction = environmentName == "production"
+        let clockFile = reader.string("CLOCK_FILE", default: "")
+        if isProduction, !clockFile.isEmpty {
+            throw ConfigurationError("\(reader.name("CLOCK_FILE")) is set, but a production service never moves its clock; unset it")
+        }
         var configuration = ServiceConfiguration(
             service: service, broker: broker, database: database,
             httpHost: reader.string("HTTP_HOST", default: "127.0.0.1"),
             httpPort: try reader.int("HTTP_PORT", default: defaultHTTPPort),
-            logLevel: reader.string("LOG_LEVEL", default: "info"))
+            logLevel: reader.string("LOG_LEVEL", default: "info"),
+            tokens: try tokenSettings(reader, isProduction: isProduction),
+            cipher: try privacyKey(reader, "FIELD_KEYS") { try PrivacyKeys.fieldCipher(from: $0) },
+            blindIndex: try privacyKey(reader, "BLIND_INDEX_KEY") { try PrivacyKeys.blindIndex(from: $0) })
         configuration.exitAfterRelayedBatches = try reader.int("FAULT_EXIT_AFTER_RELAYED_BATCHES", default: 0)
+        configuration.environment = environmentName
+        configuration.clockFile = clockFile.isEmpty ? nil : clockFile
         return configuration
+    }
+}
+
+/// The token key: `JWT_ALGORITHM` HS256 (dev and test: `JWT_SECRET_FILE`), EdDSA or RS256
+/// (`JWT_PUBLIC_KEY_FILE`, PEM); `JWT_ISSUER` / `JWT_AUDIENCE` are checked when set.
+func tokenSettings(_ reader: EnvironmentReader, isProduction: Bool) throws(ConfigurationError) -> TokenSettings {
+    let algorithm = reader.string("JWT_ALGORITHM", default: isProduction ? "EdDSA" : "HS256")
+    func file(_ key: String) throws(ConfigurationError) -> String {
+        let path = reader.string(key, default: "")
+        guard !path.isEmpty else {
+            throw ConfigurationError("\(reader.name(key)) is not set: \(algorithm) tokens need it (scripts/dev up writes one for dev and test)")
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationError("\(reader.name(key)) names '\(path)', which cannot be read")
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    let key: TokenSettings.Key
+    switch algorithm {
+    case "HS256":
+        if isProduction {
+            throw ConfigurationError("\(reader.name("JWT_ALGORITHM")) is HS256, which is for dev and test only; production takes EdDSA or RS256 public keys")
+        }
+        let secret = try file("JWT_SECRET_FILE")
+        guard secret.utf8.count >= 32 else { throw ConfigurationError("the HS256 secret must be at least 32 bytes") }
+        key = .hs256(secret: Array(secret.utf8))
+    case "EdDSA": key = .eddsaPublicKeyPEM(try file("JWT_PUBLIC_KEY_FILE"))
+    case "RS256": key = .rs256PublicKeyPEM(try file("JWT_PUBLIC_KEY_FILE"))
+    default: throw ConfigurationError("\(reader.name("JWT_ALGORITHM")) is '\(algorithm)'; use EdDSA, RS256 or (dev/test) HS256")
+    }
+    let issuer = reader.string("JWT_ISSUER", default: "")
+    let audience = reader.string("JWT_AUDIENCE", default: "")
+    return TokenSettings(key: key, issuer: issuer.isEmpty ? nil : issuer, audience: audience.isEmpty ? nil : audience)
+}
+
+/// A key for patient data at rest, from `<KEY>` or the file named by `<KEY>_FILE`.
+func privacyKey<T>(_ reader: EnvironmentReader, _ key: String, _ parse: (String) throws -> T) throws(ConfigurationError) -> T {
+    var text = reader.string(key, default: "")
+    let path = reader.string("\(key)_FILE", default: "")
+    if text.isEmpty, !path.isEmpty {
+        guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationError("\(reader.name("\(key)_FILE")) names '\(path)', which cannot be read")
+        }
+        text = contents.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    guard !text.isEmpty else {
+        throw ConfigurationError("\(reader.name(key)) (or \(key)_FILE) is not set: patient data is stored encrypted and needs a key (scripts/dev up writes one for dev and test)")
+    }
+    do { return try parse(text) } catch {
+        throw ConfigurationError("\(reader.name(key)): \(error)")
     }
 }
 

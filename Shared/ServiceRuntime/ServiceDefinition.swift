@@ -1,25 +1,33 @@
-public import Hummingbird
 public import Logging
 public import PostgresNIO
+public import Privacy
 public import Storage
+public import WebAPI
 
-/// What makes one service itself; the runtime supplies everything else (broker, outbox, inbox,
-/// health, metrics, shutdown order).
+/// What makes one service itself; the runtime supplies everything else (broker, outbox, inbox, audit,
+/// idempotency, clock, scheduler, health, metrics, shutdown order).
 public struct ServiceDefinition: Sendable {
     public var name: String
     public var defaultHTTPPort: Int
-    /// The service's own schema changes, applied after the runtime's outbox and inbox tables.
+    /// The service's own schema changes (component = the service's name), applied after the runtime's
+    /// tables and `sharedMigrations`.
     public var migrations: [Migration]
+    /// Tables of shared pieces the service uses (e.g. the event journal), each its own component.
+    public var sharedMigrations: [(component: String, migrations: [Migration])] = []
     public var handlers: EventHandlers
     /// Adds the service's own HTTP routes.
-    public var routes: @Sendable (Router<BasicRequestContext>, ServiceResources) -> Void
+    public var routes: @Sendable (APIRoutes, ServiceResources) -> Void
+    /// Time-dependent work, run once per due time across replicas.
+    public var jobs: [ScheduledJob] = []
 
     public init(name: String, defaultHTTPPort: Int, migrations: [Migration], handlers: EventHandlers,
-                routes: @escaping @Sendable (Router<BasicRequestContext>, ServiceResources) -> Void) {
+                jobs: [ScheduledJob] = [],
+                routes: @escaping @Sendable (APIRoutes, ServiceResources) -> Void) {
         self.name = name
         self.defaultHTTPPort = defaultHTTPPort
         self.migrations = migrations
         self.handlers = handlers
+        self.jobs = jobs
         self.routes = routes
     }
 }
@@ -28,4 +36,9 @@ public struct ServiceDefinition: Sendable {
 public struct ServiceResources: Sendable {
     public let client: PostgresClient
     public let logger: Logger
+    public let clock: ServiceClock
+    /// Encrypts patient data at rest.
+    public let cipher: FieldCipher
+    /// Exact-match look-ups of encrypted values.
+    public let blindIndex: BlindIndex
 }

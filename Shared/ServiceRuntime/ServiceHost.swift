@@ -9,6 +9,7 @@ import Prometheus
 import ServiceLifecycle
 import Storage
 import Synchronization
+import WebAPI
 
 /// Builds and runs one service: `[postgres, event processing, http]` in a ServiceGroup. On SIGTERM the
 /// group stops them in reverse: HTTP first, then event processing (the batch in hand finishes, the
@@ -25,6 +26,8 @@ public enum ServiceHost {
                 try await serve(definition, configuration: configuration)
             case "dead-letters":
                 try DeadLetterCommand.run(Array(arguments.dropFirst()), service: definition.name, settings: configuration.broker)
+            case "audit", "token", "openapi":
+                try await OperatorCommands.run(arguments, definition, configuration)
             case "help", "--help", "-h":
                 print(usage(definition.name))
             default:
@@ -42,6 +45,10 @@ public enum ServiceHost {
                \(service) dead-letters show MESSAGE_ID    one dead letter with its headers and body
                \(service) dead-letters replay MESSAGE_ID... | --all
                                                  send dead letters back to \(service) for another try
+               \(service) audit verify                    walk the audit hash chain; exit 1 at the first bad row
+               \(service) token --role ROLE --clinic ID [--patient ID] [--subject SUB] [--ttl 1h|30m|5s]
+                                                 print a token (dev and test: HS256 secret)
+               \(service) openapi                         print the OpenAPI document of the routes
         Configuration comes from the environment; see README.md, "Configuration".
         """
     }
@@ -59,15 +66,17 @@ public enum ServiceHost {
             handler.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
             return handler
         }
-        let group = try makeServiceGroup(definition, configuration: configuration, registry: registry)
+        let group = try await makeServiceGroup(definition, configuration: configuration, registry: registry)
         try await group.run()
     }
 
     static func makeServiceGroup(
         _ definition: ServiceDefinition, configuration: ServiceConfiguration, registry: PrometheusCollectorRegistry
-    ) throws -> ServiceGroup {
+    ) async throws -> ServiceGroup {
         let logger = Logger(label: "clinicledger.\(definition.name)")
         let client = PostgresClient(configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
+        let clock = configuration.clockFile.map { ServiceClock(file: $0) } ?? .wall
+        clock.refresh()
         let publisher = EventPublisher(settings: configuration.broker, logger: logger)
         let queues = ServiceQueues(service: definition.name)
         let relay = OutboxRelay(
@@ -77,16 +86,21 @@ public enum ServiceHost {
             exitAfterBatches: configuration.exitAfterRelayedBatches)
         let pipeline = EventPipeline(
             service: definition.name, handlers: definition.handlers, client: client, publisher: publisher,
-            settings: configuration.broker, relay: relay, logger: logger)
+            settings: configuration.broker, relay: relay, clock: clock, cipher: configuration.cipher, logger: logger)
         let consumer = EventConsumer(
             settings: configuration.broker, queues: queues,
             routingKeys: definition.handlers.bindingPatterns, logger: logger, handler: { await pipeline.handle($0) })
         let migrated = Flag()
+        let runner = ChangeRunner(service: definition.name, client: client, clock: clock, logger: logger,
+                                  afterCommit: { relay.nudge() })
 
-        let router = Router()
+        let router = Router(context: ClinicRequestContext.self)
+        router.add(middleware: PlatformMiddleware(verifier: try await TokenVerifier(configuration.tokens)))
+        let catalog = RouteCatalog(service: definition.name)
         HealthRoutes(service: definition.name, client: client, consumer: consumer,
-                     migrated: migrated, registry: registry).add(to: router)
-        definition.routes(router, ServiceResources(client: client, logger: logger))
+                     migrated: migrated, registry: registry).add(to: router, catalog: catalog)
+        addRoutes(definition, api: APIRoutes(router: router, runner: runner, catalog: catalog), resources: ServiceResources(
+            client: client, logger: logger, clock: clock, cipher: configuration.cipher, blindIndex: configuration.blindIndex))
         let http = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
@@ -95,16 +109,36 @@ public enum ServiceHost {
 
         let processing = EventProcessing(
             migrate: {
-                try await Migrator.apply(Outbox.migrations, component: "runtime", client: client, logger: logger)
-                try await Migrator.apply(definition.migrations, component: definition.name, client: client, logger: logger)
+                try await migrate(definition, client: client, logger: logger)
                 migrated.set()
             },
             consumer: consumer, relay: relay, publisher: publisher, logger: logger)
+        let background = BackgroundWork(
+            service: definition.name, jobs: [PlatformJobs.pruneIdempotencyKeys] + definition.jobs, runner: runner,
+            migrated: migrated, logger: logger)
 
         return ServiceGroup(configuration: .init(
-            services: [.init(service: client), .init(service: processing), .init(service: http)],
+            services: [.init(service: client), .init(service: processing), .init(service: background), .init(service: http)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
+    }
+
+    /// The platform's routes (audit, OpenAPI), then the service's own.
+    static func addRoutes(_ definition: ServiceDefinition, api: APIRoutes, resources: ServiceResources) {
+        AuditRoutes.add(to: api, resources)
+        definition.routes(api, resources)
+        OpenAPIRoute.add(to: api.router, catalog: api.catalog)
+    }
+
+    /// The runtime's tables, the platform's, shared pieces', then the service's own; each component
+    /// applies its own numbered migrations.
+    static func migrate(_ definition: ServiceDefinition, client: PostgresClient, logger: Logger) async throws {
+        try await Migrator.apply(Outbox.migrations, component: "runtime", client: client, logger: logger)
+        try await Migrator.apply(PlatformTables.migrations, component: "platform", client: client, logger: logger)
+        for (component, migrations) in definition.sharedMigrations {
+            try await Migrator.apply(migrations, component: component, client: client, logger: logger)
+        }
+        try await Migrator.apply(definition.migrations, component: definition.name, client: client, logger: logger)
     }
 }
 

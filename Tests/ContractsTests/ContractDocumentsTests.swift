@@ -54,7 +54,10 @@ import Testing
     @Test func validatorNamesWhatIsWrong() throws {
         let schema = try ContractDocuments.payloadSchema(ChargePosted.self)
         var body = try ContractDocuments.example(ChargePosted.self)
-        guard case .object(var members) = body else { return }
+        guard case .object(var members) = body else {
+            Issue.record("the ChargePosted example is not a JSON object: \(body)")
+            return
+        }
         members["fee"] = ["amount": "125.00", "currency": "USD"]
         members["patientId"] = nil
         members["serviceDate"] = "12/01/2026"

@@ -67,6 +67,34 @@ import Testing
         #expect(why.contains("already posted"))
     }
 
+    /// Postings handled together are decided as if they had come one by one, in order.
+    @Test func postingsTogetherAreDecidedAsOneByOne() {
+        func posted(_ chargeId: String, patient: String = "p1", amount: Int64 = 18_500) -> ChargePosted {
+            ChargePosted(chargeId: chargeId, patientId: patient, providerId: "d1", serviceDate: CalendarDate("2026-11-01")!,
+                         procedure: Procedure(code: "D1110", codeSystem: .cdt), fee: Money(amount: amount, currency: "USD"))
+        }
+        let recorded = ["old": RecordedCharge(chargeId: "old", patientId: "p1", fee: fee, isReversed: true)]
+        let decisions = ChargeDecision.forPostings([
+            (key: "new", posted: posted("new")),
+            (key: "new", posted: posted("new")),  // the same charge again, under another event: no effect
+            (key: "old", posted: posted("old")),  // already recorded (and voided since): no effect
+            (key: "other", posted: posted("other", patient: "p2")),
+            (key: "new", posted: posted("new", amount: 1)),  // another charge under a recorded id
+            (key: "old", posted: posted("old", patient: "p3")),
+        ], recorded: recorded)
+        #expect(decisions.count == 6)
+        #expect(Array(decisions.prefix(4)) == [.record, .alreadyDone, .alreadyDone, .record])
+        for (index, decision) in decisions.enumerated().dropFirst(4) {
+            guard case .reject(.invalid(let why)) = decision else {
+                Issue.record("posting \(index) must be refused, got \(decision)")
+                continue
+            }
+            #expect(why.contains("already posted") && why.contains("a correction is a void and a new charge id"))
+        }
+        #expect(ChargeDecision.forPostings([(key: "a", posted: posted("a"))], recorded: [:]) == [.record])
+        #expect(ChargeDecision.forPostings([(key: String, posted: ChargePosted)](), recorded: recorded) == [])
+    }
+
     @Test func voidDecisions() {
         let void = ChargeVoided(chargeId: "c1", patientId: "p1")
         guard case .reject(.notYet) = ChargeDecision.forVoid(void, existing: nil) else {

@@ -113,6 +113,17 @@ def dead_letters(service):
     return json.loads(result.stdout)
 
 
+def process_running(pid):
+    """Whether PID runs: it exists and its state is not Z (zombie) or X (dead). Where PID 1 does not
+    reap orphans, a killed service stays a zombie and os.kill(pid, 0) still succeeds."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
 def service_pid(service):
     with open(os.path.join(ROOT, ".run", env("CLINICLEDGER_ENV"), "pids", f"{service}.pid")) as f:
         return int(f.read().strip())

@@ -7,7 +7,7 @@ import time
 import urllib.request
 
 from conftest import (
-    ROOT, charge_body, dead_letters, get_json, headers_for, http_port, service_pid, wait_until)
+    ROOT, charge_body, dead_letters, get_json, headers_for, http_port, process_running, service_pid, wait_until)
 
 
 def run_dev(*args):
@@ -78,9 +78,7 @@ def test_sigterm_stops_a_service_within_ten_seconds_and_up_brings_it_back():
     started = time.time()
     os.kill(pid, signal.SIGTERM)
     while time.time() - started < 10:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not process_running(pid):
             break
         time.sleep(0.1)
     else:

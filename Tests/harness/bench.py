@@ -1,6 +1,7 @@
 """scripts/dev bench: the suite's speed and footprint, side by side with this machine's raw limits.
 Runs in the bench environment that scripts/dev set up (release builds). Prints a table and, last,
-one verdict line."""
+one verdict line: the figures, or "bench: FAILED" with what could not be measured (exit status 1).
+A figure that could not be taken is never printed as if it had been."""
 import argparse
 import datetime
 import json
@@ -9,8 +10,10 @@ import resource
 import signal
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
+import traceback
 import urllib.request
 import uuid
 
@@ -19,6 +22,29 @@ RUN_DIR, BIN_DIR = os.environ["RUN_DIR"], os.path.join(ROOT, os.environ["BIN_DIR
 SERVICES = ["payments", "insurance", "plans", "notifications", "analytics"]
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class NotMeasured(Exception):
+    """A figure could not be taken (a process gone, a counter missing, too few samples): the bench fails."""
+
+
+def running(pid):
+    """Whether PID runs: it exists and its state is not Z (zombie) or X (dead). Where PID 1 does not
+    reap orphans, a killed process stays a zombie and os.kill(pid, 0) still succeeds."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def wait_for(condition, timeout, what):
+    deadline = time.time() + timeout
+    while not condition():
+        if time.time() > deadline:
+            raise NotMeasured(f"{what} (waited {timeout} s)")
+        time.sleep(0.005)
 
 
 def port(service):
@@ -37,13 +63,19 @@ def ready(service):
 
 
 def memory_mb(pid, field):  # VmRSS now, VmHWM peak
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    if running(pid):
+        try:
+            for line in open(f"/proc/{pid}/status"):
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+        except FileNotFoundError:
+            pass
+    raise NotMeasured(f"no {field} for process {pid}: it is not running")
 
 
 def cpu_seconds(pid):
+    if not running(pid):
+        raise NotMeasured(f"no CPU time for process {pid}: it is not running (it died during the bench?)")
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
 
@@ -53,12 +85,30 @@ def children_cpu_seconds():
     return usage.ru_utime + usage.ru_stime
 
 
-def infra_pids():
-    pids = {"rabbitmq": [int(open(f"{RUN_DIR}/rabbitmq/rabbitmq.pid").read())]}
-    leader = int(open(f"{RUN_DIR}/postgres/data/postmaster.pid").readline())
-    children = subprocess.run(["pgrep", "-P", str(leader)], capture_output=True, text=True).stdout.split()
-    pids["postgres"] = [leader] + [int(c) for c in children]
-    return pids
+def postgres_cpu_seconds():
+    """The postmaster's CPU time, its live children's, and (cutime, cstime) that of the children it has
+    reaped: backends and autovacuum workers come and go during a phase, and none may be left out."""
+    postgres_dir = os.environ.get("CLINICLEDGER_POSTGRES_DIR", f"{RUN_DIR}/postgres")  # see scripts/lib/common.sh
+    leader = int(open(f"{postgres_dir}/data/postmaster.pid").readline())
+    if not running(leader):
+        raise NotMeasured(f"no CPU time for Postgres ({leader}): it is not running")
+    fields = open(f"/proc/{leader}/stat").read().rsplit(")", 1)[1].split()
+    total = sum(int(f) for f in fields[11:15]) / TICKS
+    for child in subprocess.run(["pgrep", "-P", str(leader)], capture_output=True, text=True).stdout.split():
+        try:
+            total += cpu_seconds(int(child))
+        except (NotMeasured, FileNotFoundError):
+            pass  # ended between pgrep and now: the postmaster's cutime holds it once reaped
+    return total
+
+
+def cpu_meters():
+    """What each row's CPU % is read from: every service's process, RabbitMQ's, Postgres's."""
+    meters = {s: (lambda pid=pid_of(s): cpu_seconds(pid)) for s in SERVICES}
+    rabbitmq = int(open(f"{RUN_DIR}/rabbitmq/rabbitmq.pid").read())
+    meters["rabbitmq"] = lambda: cpu_seconds(rabbitmq)
+    meters["postgres"] = postgres_cpu_seconds
+    return meters
 
 
 def sql(query):
@@ -70,17 +120,18 @@ def sql(query):
 
 def restart_and_time(service):
     """Stops a service and starts it again; seconds from exec to /health/ready."""
-    os.kill(pid_of(service), signal.SIGTERM)
-    while ready(service):
-        time.sleep(0.02)
+    old = pid_of(service)
+    os.kill(old, signal.SIGTERM)
+    wait_for(lambda: not running(old) and not ready(service), 30, f"{service} did not stop after SIGTERM")
     time.sleep(0.3)
     log = open(f"{RUN_DIR}/logs/{service}.log", "a")
     started = time.time()
     process = subprocess.Popen([os.path.join(BIN_DIR, service), "serve"], stdin=subprocess.DEVNULL, stdout=log,
                                stderr=log, start_new_session=True)
     open(f"{RUN_DIR}/pids/{service}.pid", "w").write(str(process.pid))
-    while not ready(service):
-        time.sleep(0.005)
+    wait_for(lambda: ready(service) or process.poll() is not None, 60, f"{service} did not become ready")
+    if process.poll() is not None:
+        raise NotMeasured(f"{service} exited with status {process.returncode} at start (see {RUN_DIR}/logs/{service}.log)")
     return time.time() - started
 
 
@@ -102,7 +153,14 @@ class Charges:
         for line in out.splitlines():
             charge_id, at = line.split()
             self.published[charge_id] = float(at)
+        if len(self.published) != count:
+            raise NotMeasured(f"broker-bench reported {len(self.published)} published charges, not {count}")
         return seconds
+
+    def achieved_rate(self):
+        """Charges/s between the first and the last publish, as the publisher recorded them."""
+        times = sorted(self.published.values())
+        return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
 
     def visible(self):
         return int(sql(f"SELECT count(*) FROM analytics.open_charges WHERE clinic_id = '{self.clinic}'"))
@@ -111,7 +169,7 @@ class Charges:
         deadline = time.time() + timeout
         while self.visible() < count:
             if time.time() > deadline:
-                raise SystemExit(f"bench: only {self.visible()} of {count} charges reached analytics in {timeout} s")
+                raise NotMeasured(f"only {self.visible()} of {count} charges reached analytics in {timeout} s")
             time.sleep(1)  # each look starts a psql: often would take CPU from the suite (timing uses recorded_at)
 
     def first_published(self):
@@ -120,23 +178,37 @@ class Charges:
     def latencies_ms(self):
         rows = sql(f"SELECT charge_id, extract(epoch FROM recorded_at) FROM analytics.open_charges "
                    f"WHERE clinic_id = '{self.clinic}'").splitlines()
-        return sorted((float(t) - self.published[c]) * 1000 for c, t in (r.split("|") for r in rows))
+        latencies = sorted((float(t) - self.published[c]) * 1000 for c, t in (r.split("|") for r in rows)
+                           if c in self.published)
+        if len(latencies) != len(self.published):
+            raise NotMeasured(f"latency known for {len(latencies)} of {len(self.published)} charges")
+        return latencies
 
 
-def metric_total(service, name, label=""):
-    """The sum of a Prometheus counter over its series (those whose labels contain `label`)."""
+def metric_total(service, name, label="", required=False):
+    """The sum of a Prometheus counter over its series (those whose labels contain `label`). A series
+    appears when first counted, so none is 0, unless `required`: then the count must have happened."""
     text = urllib.request.urlopen(f"http://127.0.0.1:{port(service)}/metrics").read().decode()
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name) and label in line)
+    values = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name) and label in line]
+    if required and not values:
+        raise NotMeasured(f"{service} /metrics has no {name}{' with ' + label if label else ''}")
+    return sum(values)
 
 
 def percentile(values, p):
+    if not values:
+        raise NotMeasured(f"no samples for p{p}")
     return values[min(len(values) - 1, int(len(values) * p / 100))]
 
 
 def raw_broker(messages):
     out = subprocess.run([os.path.join(BIN_DIR, "broker-bench"), "raw", str(messages), "500"], capture_output=True,
                          text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    figures = json.loads(out.strip().splitlines()[-1])
+    for key in ("publish_confirm_every_100_per_second", "consume_prefetch_300_per_second", "publish_and_consume_per_second"):
+        if not figures.get(key, 0) > 0:
+            raise NotMeasured(f"broker-bench raw gave no {key}: {figures}")
+    return figures
 
 
 def raw_postgres(clients):
@@ -151,10 +223,24 @@ def raw_postgres(clients):
                           os.environ["CLINICLEDGER_POSTGRES_PORT"], "-U", "postgres", "clinicledger"],
                          capture_output=True, text=True, check=True).stdout
     os.unlink(script.name)
-    return float(next(l for l in out.splitlines() if l.startswith("tps")).split()[2])
+    tps = [float(l.split()[2]) for l in out.splitlines() if l.startswith("tps")]
+    if not tps or tps[0] <= 0:
+        raise NotMeasured(f"pgbench with {clients} clients printed no TPS figure")
+    return tps[0]
 
 
 def main():
+    try:
+        measure()
+    except Exception as error:  # the last line stays a verdict, and a failed one exits 1
+        if not isinstance(error, NotMeasured):
+            traceback.print_exc()
+        detail = error.stderr.strip() if isinstance(error, subprocess.CalledProcessError) and error.stderr else ""
+        print(f"\nbench: FAILED, not measured: {error}{' (' + detail + ')' if detail else ''}", flush=True)
+        sys.exit(1)
+
+
+def measure():
     parser = argparse.ArgumentParser()
     parser.add_argument("--charges", type=int, default=20_000, help="charges in the throughput phase")
     parser.add_argument("--rate", type=int, default=1_500, help="charges/s in the latency phase")
@@ -167,8 +253,8 @@ def main():
     # Throughput: as fast as the publisher goes, measured from the first publish to the last charge
     # visible in analytics (publish -> payments ledger -> outbox -> analytics read model).
     load = Charges()
-    watched = {s: [pid_of(s)] for s in SERVICES} | infra_pids()
-    cpu_before = {k: sum(cpu_seconds(p) for p in v) for k, v in watched.items()}
+    meters = cpu_meters()
+    cpu_before = {k: meter() for k, meter in meters.items()}
     published_before = metric_total("payments", "clinicledger_events_published_total")
     publish_seconds = load.post(args.charges)
     started = load.first_published()
@@ -176,9 +262,14 @@ def main():
     last_visible = float(sql(f"SELECT extract(epoch FROM max(recorded_at)) FROM analytics.open_charges "
                              f"WHERE clinic_id = '{load.clinic}'"))
     wall = last_visible - started
+    if not wall > 0:
+        raise NotMeasured(f"no time between the first publish and the last charge in analytics ({wall:.3f} s)")
     throughput = args.charges / wall
-    cpu = {k: (sum(cpu_seconds(p) for p in v) - cpu_before[k]) / wall * 100 for k, v in watched.items()}
-    messages_per_charge = 1 + (metric_total("payments", "clinicledger_events_published_total") - published_before) / args.charges
+    cpu = {k: (meter() - cpu_before[k]) / wall * 100 for k, meter in meters.items()}
+    published = metric_total("payments", "clinicledger_events_published_total", required=True) - published_before
+    if not published > 0:
+        raise NotMeasured("payments counted no published events during the throughput phase")
+    messages_per_charge = 1 + published / args.charges
     saturated = load.latencies_ms()
 
     # Latency at steady rates: the target's, and a lower one that shows where the knee is.
@@ -186,6 +277,10 @@ def main():
     for rate in (args.rate * 2 // 3, args.rate):
         steady = Charges()
         steady.post(rate * 10, rate)
+        # A latency "at R/s" is one only if the publisher kept up R/s.
+        if steady.achieved_rate() < rate * 0.9:
+            raise NotMeasured(f"the publisher reached {steady.achieved_rate():.0f} charges/s, not the {rate}/s the "
+                              f"latency figure would be labelled with")
         steady.wait_visible(rate * 10, 300)
         steady_latencies[rate] = steady.latencies_ms()
     latencies = steady_latencies[args.rate]

@@ -13,14 +13,16 @@ import uuid
 
 import pika
 
-from bench import BIN_DIR, RUN_DIR, SERVICES, metric_total, pid_of, ready, sql
+from bench import BIN_DIR, RUN_DIR, SERVICES, metric_total, pid_of, ready, running, sql
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def dev(*args):
-    subprocess.run([os.path.join(ROOT, "scripts/dev"), *args], check=True, capture_output=True,
-                   env={**os.environ, "CLINICLEDGER_ENV": os.environ["CLINICLEDGER_ENV"]})
+    done = subprocess.run([os.path.join(ROOT, "scripts/dev"), *args], capture_output=True, text=True,
+                          env={**os.environ, "CLINICLEDGER_ENV": os.environ["CLINICLEDGER_ENV"]})
+    if done.returncode != 0:
+        raise RuntimeError(f"scripts/dev {' '.join(args)} failed: {(done.stderr or done.stdout).strip()[-300:]}")
 
 
 def start(service, extra_env=None, name=None):
@@ -35,8 +37,8 @@ def start(service, extra_env=None, name=None):
 def wait_ready(service, timeout=60):
     deadline = time.time() + timeout
     while not ready(service):
-        if time.time() > deadline:
-            raise SystemExit(f"chaos: {service} not ready after {timeout} s")
+        if time.time() > deadline:  # a failed scenario, not a lost table
+            raise RuntimeError(f"{service} not ready after {timeout} s (see {RUN_DIR}/logs/{service}.log)")
         time.sleep(0.05)
 
 
@@ -155,15 +157,33 @@ def scenario(name, events, fault, check=None):
             "ok": settled is not None and consistent and dead == 0 and not problem}
 
 
-def kill_repeatedly(service, times):
-    def fault(publisher):
-        for _ in range(times):
+class KillRepeatedly:
+    """kill -9 of a service, `times` times while charges flow, each followed by a restart."""
+
+    def __init__(self, service, times):
+        self.service, self.times, self.under_load = service, times, 0
+
+    def fault(self, publisher):
+        for _ in range(self.times):
             time.sleep(random.uniform(1.0, 3.0))
-            os.kill(pid_of(service), signal.SIGKILL)
+            pid = pid_of(self.service)
+            if not running(pid):  # a zombie counts as dead: killing it again would prove nothing
+                raise RuntimeError(f"{self.service} (pid {pid}) was not running when it was to be killed")
+            self.under_load += publisher.is_alive()
+            os.kill(pid, signal.SIGKILL)
             time.sleep(0.3)
-            start(service)
-            wait_ready(service)
-    return fault
+            start(self.service)
+            wait_ready(self.service)
+
+    def check(self):
+        if self.under_load == 0:
+            return f"none of the {self.times} kills of {self.service} came while charges were being published"
+        return None
+
+
+def kill_repeatedly(name, events, service, times):
+    drill = KillRepeatedly(service, times)
+    return scenario(name, events, drill.fault, drill.check)
 
 
 def consumed(service, outcome):
@@ -202,11 +222,24 @@ class RelayCrashes:
         return None
 
 
-def restart_server(server):
-    def fault(publisher):
+class RestartServer:
+    """`scripts/dev restart SERVER` while charges flow."""
+
+    def __init__(self, server):
+        self.server, self.under_load = server, False
+
+    def fault(self, publisher):
         time.sleep(3)
-        dev("restart", server)
-    return fault
+        self.under_load = publisher.is_alive()
+        dev("restart", self.server)
+
+    def check(self):
+        return None if self.under_load else f"the {self.server} restart came after the last charge was published"
+
+
+def restart_server(name, events, server):
+    drill = RestartServer(server)
+    return scenario(name, events, drill.fault, drill.check)
 
 
 def relay_crashes(events):
@@ -219,6 +252,10 @@ def replicas(publisher):
     port = int(os.environ["PAYMENTS_HTTP_PORT"])
     extra = [start("payments", {"PAYMENTS_HTTP_PORT": str(port + 100 + i)}, name=f"payments-replica-{i}") for i in (1, 2)]
     time.sleep(4)
+    for i, replica in enumerate(extra, 1):  # a replica that died at start would leave nothing to compete
+        if replica.poll() is not None:
+            raise RuntimeError(f"payments replica {i} exited with status {replica.returncode} before the drill "
+                               f"(see {RUN_DIR}/logs/payments-replica-{i}.log)")
     extra[0].send_signal(signal.SIGKILL)
     publisher.join()
     time.sleep(5)
@@ -324,27 +361,59 @@ def replay():
         body = {"chargeId": f"c{n}", "patientId": f"p{n % 5}", "reason": "entered in error"}
         voids[clinic.publish("clinic.charge.voided.v1", body)] = body
     deadline = time.time() + 120
-    while time.time() < deadline and not all(i in dead_letter_ids() for i in voids):
+    missing = set(voids) - dead_letter_ids()
+    while missing and time.time() < deadline:
         time.sleep(1)
+        missing = set(voids) - dead_letter_ids()
+    if missing:  # without them in the dead-letter queue there is nothing to replay: the scenario proves nothing
+        clinic.close()
+        raise RuntimeError(f"{len(missing)} of {len(voids)} early voids were not dead-lettered within 120 s "
+                           f"(e.g. {sorted(missing)[0]}), so there is nothing to replay")
     for n in range(50):
         clinic.post(n, patients=5)
     clinic.expected = {p: 0 for p in clinic.expected}  # every charge will be voided
-    clinic.close()
-    # The cause is fixed (the charges exist): replay those voids. The same voids again have no effect.
+    deadline = time.time() + 60
+    while charges_in_ledger(clinic) < 50:
+        if time.time() > deadline:
+            clinic.close()
+            raise RuntimeError(f"only {charges_in_ledger(clinic)} of the 50 charges reached the ledger within 60 s")
+        time.sleep(0.5)
+    # The cause is fixed (the charges exist): replay those voids. The replay alone must void every charge.
     replayed = subprocess.run([os.path.join(BIN_DIR, "payments"), "dead-letters", "replay", *voids],
                               capture_output=True, text=True)
     if replayed.returncode != 0:
+        clinic.close()
         raise RuntimeError(f"replay failed: {replayed.stderr.strip()}")
+    settled = settle(clinic, timeout=120)
+    after_replay = reversals(clinic)
+    still_dead = set(voids) & dead_letter_ids()
+    # The same voids again (same event ids) change nothing: wait until payments has seen them all as duplicates.
+    duplicates_before = consumed("payments", "duplicate")
     for event_id, body in voids.items():
         clinic.publish("clinic.charge.voided.v1", body, event_id)
-    settled = settle(clinic)
+    clinic.close()
+    deadline = time.time() + 60
+    while consumed("payments", "duplicate") - duplicates_before < len(voids) and time.time() < deadline:
+        time.sleep(0.5)
+    seen_again = consumed("payments", "duplicate") - duplicates_before
     lost, doubled, consistent = invariants(clinic)
-    reversals = int(sql(f"SELECT count(*) FROM payments.ledger_entries WHERE clinic_id = '{clinic.id}' "
-                        f"AND kind = 'charge-reversal'"))
+    after_again = reversals(clinic)
+    problems = [text for failed, text in [
+        (after_replay != 100, f"the replay made {after_replay} reversal postings, not 100 (2 for each of 50 voids)"),
+        (bool(still_dead), f"{len(still_dead)} voids are still in the dead-letter queue after the replay"),
+        (seen_again < len(voids), f"payments saw {seen_again:.0f} of the {len(voids)} re-sent voids as duplicates"),
+        (after_again != after_replay, f"the re-sent voids changed the reversal postings: {after_replay} -> {after_again}"),
+    ] if failed]
+    for problem in problems:
+        print(f"  dead-letter replay: {problem}", flush=True)
     return {"scenario": "dead-letter replay (50 early voids)", "sent": clinic.sent, "charges": charges_in_ledger(clinic),
-            "lost": lost, "doubled": doubled + max(0, reversals - 100), "settle": settled,
-            "dead": len(set(voids) & dead_letter_ids()),
-            "ok": settled is not None and consistent and reversals == 100}
+            "lost": lost, "doubled": doubled + max(0, after_again - 100), "settle": settled,
+            "dead": len(still_dead), "ok": settled is not None and consistent and not problems}
+
+
+def reversals(clinic):
+    return int(sql(f"SELECT count(*) FROM payments.ledger_entries WHERE clinic_id = '{clinic.id}' "
+                   f"AND kind = 'charge-reversal'"))
 
 
 def dead_letter_ids(service="payments"):
@@ -360,10 +429,10 @@ def main():
     args = parser.parse_args()
     n = args.events
     runs = [
-        ("kill -9 payments x5", lambda: scenario("kill -9 payments x5", n, kill_repeatedly("payments", 5))),
-        ("kill -9 analytics x5", lambda: scenario("kill -9 analytics x5", n, kill_repeatedly("analytics", 5))),
-        ("RabbitMQ restart", lambda: scenario("RabbitMQ restart", n, restart_server("rabbitmq"))),
-        ("Postgres restart", lambda: scenario("Postgres restart", n, restart_server("postgres"))),
+        ("kill -9 payments x5", lambda: kill_repeatedly("kill -9 payments x5", n, "payments", 5)),
+        ("kill -9 analytics x5", lambda: kill_repeatedly("kill -9 analytics x5", n, "analytics", 5)),
+        ("RabbitMQ restart", lambda: restart_server("RabbitMQ restart", n, "rabbitmq")),
+        ("Postgres restart", lambda: restart_server("Postgres restart", n, "postgres")),
         ("3 payments replicas, 1 killed", lambda: scenario("3 payments replicas, 1 killed", n, replicas)),
         ("relay killed after publish x3", lambda: relay_crashes(n)),
         ("poison", poison),
@@ -384,6 +453,8 @@ def main():
         settle_text = f"{r['settle']:.1f}" if r["settle"] is not None else "never"
         print(f"{r['scenario'][:38]:38}{r['sent']:>8}{r['charges']:>10}{r['lost']:>6}{r['doubled']:>8}{r['dead']:>6}{settle_text:>9}  "
               f"{'ok' if r['ok'] and r['lost'] == 0 and r['doubled'] == 0 else 'FAILED'}", flush=True)
+    if not results:
+        raise SystemExit(f"chaos: no scenario's name contains '{args.only}' (names: {', '.join(n for n, _ in runs)})")
     total = sum(r["sent"] for r in results)
     lost = sum(r["lost"] for r in results)
     doubled = sum(r["doubled"] for r in results)

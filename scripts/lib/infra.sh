@@ -1,6 +1,10 @@
 # Debian packages, RabbitMQ, Postgres and the Python tools, without systemd.
 
-APT_PACKAGES=(rabbitmq-server postgresql librabbitmq-dev libssl-dev pkg-config curl python3-venv)
+# qpdf and poppler-utils: the PDF writer's tests check its files with `qpdf --check` and `pdftotext`.
+APT_PACKAGES=(rabbitmq-server postgresql librabbitmq-dev libssl-dev pkg-config curl python3-venv qpdf poppler-utils)
+# PyPI packages of the test tools, each imported under its own name (the check below imports them all):
+# pika plays an outside publisher, jsonschema checks the contracts, schemathesis fuzzes the HTTP APIs.
+PY_PACKAGES=(pika jsonschema pytest schemathesis)
 
 install_packages() {
   local missing=() p
@@ -16,13 +20,18 @@ install_packages() {
 }
 
 python_tools() {
-  local venv="$ROOT/.run/venv"
+  local venv="$ROOT/.run/venv" imports
   if [ ! -x "$venv/bin/python" ]; then
-    say "creating Python tools in .run/venv (pika, jsonschema, pytest)"
+    say "creating Python tools in .run/venv (${PY_PACKAGES[*]})"
     python3 -m venv "$venv" || die "python3 -m venv failed: apt-get install python3-venv"
   fi
-  "$venv/bin/python" -c 'import pika, jsonschema, pytest' 2>/dev/null ||
-    "$venv/bin/pip" install -q pika jsonschema pytest >/dev/null
+  imports=$(IFS=,; echo "${PY_PACKAGES[*]}")
+  if ! "$venv/bin/python" -c "import $imports" 2>/dev/null; then
+    say "installing Python tools in .run/venv (${PY_PACKAGES[*]})"
+    "$venv/bin/pip" install -q "${PY_PACKAGES[@]}" >/dev/null ||
+      die "pip could not install ${PY_PACKAGES[*]} into $venv (output above)"
+    "$venv/bin/python" -c "import $imports" || die "$venv cannot import $imports after pip install"
+  fi
   PYTHON="$venv/bin/python"
 }
 
@@ -75,36 +84,102 @@ stop_rabbitmq() {
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 
+# Postgres runs as the user `postgres`, so its folder $PG_DIR (data/, socket/, postgres.log; see
+# common.sh) must be one that user can reach. Inside a checkout it cannot reach (a clone under a
+# mode-700 home such as /root), or whose path is too long for a Unix socket (107 bytes), the folder is
+# $PG_OUTSIDE_BASE/<hash of the checkout path>/<env>/postgres, and $RUN_DIR/postgres links to it so
+# that every later command finds it. The user's own folders are never chmod-ed.
+place_postgres() {
+  local link="$RUN_DIR/postgres" outside reason
+  if [ -L "$link" ]; then
+    PG_DIR=$(readlink "$link")
+    [ -d "$PG_DIR" ] && return 0
+    rm -f "$link"  # its folder was removed (e.g. /var/tmp cleaned): place it again
+  fi
+  mkdir -p "$RUN_DIR"
+  PG_DIR=$link
+  if [ -f "$link/data/PG_VERSION" ]; then  # a cluster made inside the checkout stays there
+    postgres_reaches "$RUN_DIR" ||
+      die "Postgres runs as the user 'postgres', which cannot reach $RUN_DIR (a folder on the way is closed to it, e.g. a mode-700 home), so it cannot use the data in $link. Run 'scripts/dev down', remove $link, and run this again: Postgres then keeps its data under $PG_OUTSIDE_BASE"
+    return 0
+  fi
+  if ! postgres_reaches "$RUN_DIR"; then
+    reason="the user 'postgres' cannot reach $RUN_DIR (a folder on the way is closed to others)"
+  elif [ $(( ${#link} + ${#PG_SOCKET_NAME} + 8 )) -gt 107 ]; then
+    reason="$link/socket/$PG_SOCKET_NAME would be longer than a Unix socket path may be (107 bytes)"
+  else
+    return 0
+  fi
+  outside="$PG_OUTSIDE_BASE/$(printf '%s' "$ROOT" | sha256sum | cut -c 1-12)/$CLINICLEDGER_ENV/postgres"
+  say "$reason: Postgres keeps its data and socket in $outside"
+  # /var/tmp is writable by everyone: use a base folder only if root made it and only root can change
+  # it. The folders on the way are made enterable by postgres whatever the umask.
+  [ -e "$PG_OUTSIDE_BASE" ] || [ -L "$PG_OUTSIDE_BASE" ] || install -d -m 755 "$PG_OUTSIDE_BASE"
+  { [ ! -L "$PG_OUTSIDE_BASE" ] && [ "$(stat -c %u "$PG_OUTSIDE_BASE")" = 0 ] &&
+    [ $(( 0$(stat -c %a "$PG_OUTSIDE_BASE") & 022 )) -eq 0 ]; } ||
+    die "$PG_OUTSIDE_BASE must be a folder owned by root that only root can write: remove it and run this again"
+  install -d -m 755 "$(dirname "$(dirname "$outside")")" "$(dirname "$outside")"
+  rm -rf "$link"  # what an earlier, failed start left there (it holds no cluster)
+  mkdir -p "$outside"
+  chown postgres:postgres "$outside"
+  chmod 700 "$outside"
+  postgres_reaches "$outside" ||
+    die "the user 'postgres' cannot reach $outside either: make $PG_OUTSIDE_BASE and the folders above it enterable by all (mode 755)"
+  ln -s "$outside" "$link"
+  PG_DIR=$outside
+}
+
+postgres_reaches() { as_postgres test -x "$1" 2>/dev/null; }  # every folder on the way enterable
+
+# Runs a command as the user postgres from /, so that it does not start in a folder it cannot enter.
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
+
 start_postgres() {
-  local dir="$RUN_DIR/postgres" bin
+  local bin
   bin=$(pg_bin)
   [ -n "$bin" ] || die "no PostgreSQL server binaries under /usr/lib/postgresql"
+  id postgres >/dev/null 2>&1 || die "no user 'postgres': apt-get install postgresql"
   if pid_alive_pg; then return; fi
-  mkdir -p "$dir/socket"
-  chown -R postgres:postgres "$dir"
-  if [ ! -f "$dir/data/PG_VERSION" ]; then
-    runuser -u postgres -- "$bin/initdb" -D "$dir/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
-      -E UTF8 --locale=C.UTF-8 >/dev/null || die "initdb failed"
+  place_postgres
+  mkdir -p "$PG_DIR/socket" "$RUN_DIR/logs"
+  chown -R postgres:postgres "$PG_DIR"
+  if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+    as_postgres "$bin/initdb" -D "$PG_DIR/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+      -E UTF8 --locale=C.UTF-8 >/dev/null || die "initdb failed (as user postgres, in $PG_DIR/data)"
   fi
   say "starting Postgres on 127.0.0.1:$PG_PORT"
-  touch "$RUN_DIR/logs/postgres.log" && chown postgres "$RUN_DIR/logs/postgres.log"
-  runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$RUN_DIR/logs/postgres.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $dir/socket -c max_connections=200" start >/dev/null ||
+  # Postgres writes its log itself, as the user postgres: the log lives beside its data, and
+  # $RUN_DIR/logs/postgres.log points there.
+  if [ -f "$RUN_DIR/logs/postgres.log" ] && [ ! -L "$RUN_DIR/logs/postgres.log" ]; then
+    mv "$RUN_DIR/logs/postgres.log" "$PG_DIR/postgres.log"  # where an older scripts/dev wrote it
+  fi
+  touch "$PG_DIR/postgres.log" && chown postgres "$PG_DIR/postgres.log"
+  ln -sfn "$PG_DIR/postgres.log" "$RUN_DIR/logs/postgres.log"
+  as_postgres "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR/socket -c max_connections=200" start >/dev/null ||
     die "Postgres did not start; see $RUN_DIR/logs/postgres.log"
 }
 
-pid_alive_pg() {
-  local pidfile="$RUN_DIR/postgres/data/postmaster.pid"
-  [ -f "$pidfile" ] && kill -0 "$(head -n 1 "$pidfile")" 2>/dev/null
-}
+pid_alive_pg() { pid_alive "$PG_DIR/data/postmaster.pid"; }
 
 stop_postgres() {
   pid_alive_pg || return 0
   say "stopping Postgres"
-  runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "$RUN_DIR/postgres/data" -m fast -w stop >/dev/null || true
+  as_postgres "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null || true
 }
 
-psql_admin() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -h "$RUN_DIR/postgres/socket" -p "$PG_PORT" -U postgres "$@"; }
+# An environment's data, wherever its Postgres folder is; the environment must be stopped.
+remove_environment() {
+  case "$PG_DIR" in
+    "$PG_OUTSIDE_BASE"/*/postgres)
+      rm -rf "$PG_DIR"
+      rmdir "$(dirname "$PG_DIR")" "$(dirname "$(dirname "$PG_DIR")")" 2>/dev/null || true ;;  # if now empty
+  esac
+  rm -rf "$RUN_DIR"
+  PG_DIR=$(pg_dir)
+}
+
+psql_admin() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -h "$PG_DIR/socket" -p "$PG_PORT" -U postgres "$@"; }
 
 # One database; per service a login role that owns its schema and has no rights on the others.
 create_schemas() {
@@ -136,7 +211,9 @@ write_env() {
     echo "CLINICLEDGER_POSTGRES_HOST=127.0.0.1"
     echo "CLINICLEDGER_POSTGRES_PORT=$PG_PORT"
     echo "CLINICLEDGER_POSTGRES_DATABASE=clinicledger"
-    echo "CLINICLEDGER_POSTGRES_ADMIN_SOCKET=$RUN_DIR/postgres/socket"
+    # Postgres's folder (data/, socket/; see place_postgres) and the superuser's socket in it.
+    echo "CLINICLEDGER_POSTGRES_DIR=$PG_DIR"
+    echo "CLINICLEDGER_POSTGRES_ADMIN_SOCKET=$PG_DIR/socket"
     # Tests and chaos wait for retries; short delays keep them quick. Production keeps the defaults.
     case "$CLINICLEDGER_ENV" in test|chaos) echo "CLINICLEDGER_AMQP_RETRY_DELAYS_MS=200,400,800" ;; esac
     local s upper
@@ -155,6 +232,7 @@ start_infra() {
   create_schemas
   start_rabbitmq
   write_env
+  write_platform_env
 }
 
 stop_infra() {

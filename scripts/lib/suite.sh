@@ -44,8 +44,8 @@ stop_services() {
     pid_alive "$pidfile" || continue
     pid=$(cat "$pidfile")
     kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
+    for ((i = 0; i < 150; i++)); do pid_running "$pid" || break; sleep 0.1; done
+    if pid_running "$pid"; then
       say "$s did not stop within 15 s; killing it"
       kill -KILL "$pid" 2>/dev/null || true
     fi
@@ -63,7 +63,7 @@ cmd_up() {
   cat <<INFO
 
   RabbitMQ   amqp://guest:guest@127.0.0.1:$AMQP_PORT  exchange clinicledger.events
-  Postgres   postgres://127.0.0.1:$PG_PORT/clinicledger  (admin: psql -h $RUN_DIR/postgres/socket -p $PG_PORT -U postgres)
+  Postgres   postgres://127.0.0.1:$PG_PORT/clinicledger  (admin: psql -h $PG_DIR/socket -p $PG_PORT -U postgres)
   HTTP       payments :$(http_port payments)  insurance :$(http_port insurance)  plans :$(http_port plans)  notifications :$(http_port notifications)  analytics :$(http_port analytics)
   Logs       $RUN_DIR/logs/
   Try        scripts/dev publish-demo
@@ -81,7 +81,7 @@ cmd_status() {
   local s
   show() { if [ -n "$2" ]; then printf '  %-14s running  pid %s\n' "$1" "$2"; else printf '  %-14s stopped\n' "$1"; fi; }
   say "environment $CLINICLEDGER_ENV ($RUN_DIR)"
-  show postgres "$(pid_alive_pg && head -n 1 "$RUN_DIR/postgres/data/postmaster.pid" || true)"
+  show postgres "$(pid_alive_pg && head -n 1 "$PG_DIR/data/postmaster.pid" || true)"
   show rabbitmq "$(pid_alive "$RUN_DIR/rabbitmq/rabbitmq.pid" && cat "$RUN_DIR/rabbitmq/rabbitmq.pid" || true)"
   for s in "${SERVICES[@]}"; do
     show "$s" "$(pid_alive "$RUN_DIR/pids/$s.pid" && cat "$RUN_DIR/pids/$s.pid" || true)"
@@ -92,14 +92,14 @@ cmd_status() {
 cmd_test() {
   [ "$CLINICLEDGER_ENV" = test ] || exec env CLINICLEDGER_ENV=test "$ROOT/scripts/dev" test "$@"
   cmd_down >/dev/null 2>&1 || true
-  rm -rf "$RUN_DIR"
+  remove_environment
   [ "${KEEP:-}" = 1 ] || trap 'cmd_down >/dev/null 2>&1 || true' EXIT
   cmd_up
   load_env
   local failed=0
+  prove_the_run_can_fail || failed=1
   say "unit and integration tests (swift test)"
-  swift test 2>&1 | tee "$RUN_DIR/logs/swift-test.log" | grep -E "✘|error|passed after|failed after|Test run" || true
-  [ "${PIPESTATUS[0]}" -eq 0 ] || failed=1
+  swift_test_step "$RUN_DIR/logs/swift-test.log" || failed=1
   say "end-to-end tests (Tests/e2e, Python with pika)"
   DEV_SCRIPT="$ROOT/scripts/dev" "$PYTHON" -m pytest -q -p no:cacheprovider Tests/e2e "$@" || failed=1
   if [ $failed -ne 0 ]; then
@@ -107,6 +107,32 @@ cmd_test() {
     exit 1
   fi
   say "all tests passed"
+}
+
+# The one way the suite runs `swift test` (ARGS passed on): the whole output goes to LOG, the lines
+# that matter to the terminal, and the status returned is swift test's own (not tee's or grep's).
+swift_test_step() {
+  local log=$1 status=0
+  shift
+  swift test "$@" 2>&1 | tee "$log" | grep --line-buffered -E "✘|error|passed after|failed after|Test run" ||
+    status=${PIPESTATUS[0]}
+  return "$status"
+}
+
+# A run that cannot fail proves nothing: before the real tests, one Swift test that fails on purpose
+# (Tests/ContractsTests/RunCanFailTests.swift, red only with CLINICLEDGER_PROVE_RED=1) must make
+# swift_test_step report a failure, or the run stops here.
+prove_the_run_can_fail() {
+  local log="$RUN_DIR/logs/swift-test-prove-red.log"
+  say "checking that a failing Swift test fails the run (theRunCanFail, red on purpose)"
+  if CLINICLEDGER_PROVE_RED=1 swift_test_step "$log" --filter theRunCanFail >/dev/null; then
+    die "the test run cannot fail: swift test passed although theRunCanFail failed on purpose (see $log)"
+  fi
+  if ! grep -q "theRunCanFail().*failed" "$log"; then
+    say "swift test failed before theRunCanFail could run: the build of the tests failed? (see $log)"
+    grep -E "error:" "$log" | grep -v "^ *|" | awk '!seen[$0]++' | head -n 20 >&2 || true
+    return 1
+  fi
 }
 
 cmd_publish_demo() {
@@ -118,7 +144,7 @@ cmd_publish_demo() {
 # A harness's own environment, new for each run and stopped when the harness ends.
 fresh_environment() {
   cmd_down >/dev/null 2>&1 || true
-  rm -rf "$RUN_DIR"
+  remove_environment
   trap 'cmd_down >/dev/null 2>&1 || true' EXIT
   cmd_up >/dev/null
 }

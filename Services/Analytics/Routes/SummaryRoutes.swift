@@ -1,21 +1,26 @@
 import Contracts
 import Foundation
-import Hummingbird
 import PostgresNIO
 import ServiceRuntime
+import WebAPI
 
-/// `GET /v1/summary?clinicId=…`: total accounts receivable and its aging, per currency.
+/// `GET /v1/summary`: the caller's clinic's accounts receivable and its aging, per currency.
 enum SummaryRoutes {
-    struct Summary: ResponseEncodable {
+    struct Summary: APIExample {
         var clinicId: String
         var asOf: String
         var receivables: [ReceivablesSummary]
+
+        static let example = Summary(clinicId: "clinic-1", asOf: "2026-11-25", receivables: [ReceivablesSummary(
+            currency: "USD", total: Money(amount: 18_500, currency: "USD"), patientsWithBalance: 1,
+            aging: ReceivablesSummary.aging(of: [], currency: "USD", today: CalendarDate("2026-11-25")!))])
     }
 
-    static func add(to router: Router<BasicRequestContext>, _ resources: ServiceResources) {
-        router.get("/v1/summary") { request, _ in
-            let clinicId = try request.clinicId()
-            let today = CalendarDate(containing: Date())
+    static func add(to api: APIRoutes, _ resources: ServiceResources) {
+        api.get("/v1/summary", .staff(.reportsRead), summary: "Accounts receivable and its aging, per currency",
+                output: Summary.self) { call in
+            let clinicId = call.caller.clinicId
+            let today = CalendarDate(containing: resources.clock.now())
             var totals: [String: (amount: Int64, patients: Int)] = [:]
             for try await (currency, amount, patients) in try await resources.client.query("""
                 SELECT currency, sum(balance)::bigint, count(*) FILTER (WHERE balance <> 0)::bigint

@@ -89,6 +89,24 @@ public enum ChargeDecision: Equatable, Sendable {
                 + "a correction is a void and a new charge id"))
     }
 
+    /// The decision for each of several postings handled together, in their order, as if they had come
+    /// one by one: `recorded` holds what was there before them, and a charge recorded by an earlier
+    /// posting of the list counts as recorded for the later ones (so a repeat of it is `alreadyDone`,
+    /// and another charge under its id is rejected). `Key` tells charges apart (a clinic and a charge id).
+    public static func forPostings<Key: Hashable>(
+        _ postings: [(key: Key, posted: ChargePosted)], recorded: [Key: RecordedCharge]
+    ) -> [ChargeDecision] {
+        var recorded = recorded
+        return postings.map { key, posted in
+            let decision = forPosting(posted, existing: recorded[key])
+            if decision == .record {
+                recorded[key] = RecordedCharge(
+                    chargeId: posted.chargeId, patientId: posted.patientId, fee: posted.fee, isReversed: false)
+            }
+            return decision
+        }
+    }
+
     public static func forVoid(_ voided: ChargeVoided, existing: RecordedCharge?) -> ChargeDecision {
         guard let existing else {
             return .reject(.notYet("charge \(voided.chargeId) has not been posted; the void waits for it"))

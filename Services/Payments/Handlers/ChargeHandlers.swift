@@ -1,72 +1,87 @@
 import Contracts
 import Foundation
+import Logging
+import PostgresNIO
 import ServiceRuntime
 
 /// clinic.charge.posted.v1 and clinic.charge.voided.v1 → the patient's ledger, then
 /// payments.charge.recorded/reversed and payments.balance.changed through the outbox.
 enum ChargeHandlers {
     static func register(in handlers: inout EventHandlers) {
-        handlers.on(ChargePosted.self) { charge, context in try await post(charge, &context) }
+        // One way to post charges: a single event (the pipeline's one-by-one run after a rejection) is a
+        // batch of one, so its rejection names its own reason.
+        handlers.on(ChargePosted.self) { charge, context in try await post([(charge, context.envelope)], &context) }
+        handlers.onBatch(ChargePosted.self) { charges, context in try await post(charges, &context) }
         handlers.on(ChargeVoided.self) { void, context in try await reverse(void, &context) }
-        handlers.onBatch(ChargePosted.self) { charges, context in try await postTogether(charges, &context) }
     }
 
-    static func post(_ charge: ChargePosted, _ context: inout EventContext) async throws {
-        let problems = ChargeRules.problems(in: charge, today: CalendarDate(containing: Date()))
-        guard problems.isEmpty else { throw EventRejection.invalid(problems.joined(separator: "; ")) }
-        let store = LedgerStore(connection: context.connection, logger: context.logger, clinicId: context.envelope.clinicId)
-        let existing = try await store.insertCharge(charge, eventId: context.envelope.id)
-        switch ChargeDecision.forPosting(charge, existing: existing) {
-        case .alreadyDone: return
-        case .reject(let problem): throw rejection(problem)
-        case .reverse: preconditionFailure("a posting never reverses")
-        case .record: break
-        }
-        let transfer = Transfer.charge(chargeId: charge.chargeId, patientId: charge.patientId, fee: charge.fee)
-        try await store.append(transfer, patientId: charge.patientId, chargeId: charge.chargeId, eventId: context.envelope.id)
-        let balance = try await store.changeBalance(patientId: charge.patientId, by: charge.fee)
-        try context.publish(ChargeRecorded(
-            chargeId: charge.chargeId, patientId: charge.patientId, providerId: charge.providerId,
-            serviceDate: charge.serviceDate, procedure: charge.procedure, fee: charge.fee, recordedAt: .now()),
-            aggregateId: charge.patientId)
-        try context.publish(BalanceChanged(
-            patientId: charge.patientId, balance: Money(amount: balance.balance, currency: charge.fee.currency),
-            change: charge.fee, version: balance.version,
-            cause: BalanceChangeCause(kind: .chargeRecorded, chargeIds: [charge.chargeId])),
-            aggregateId: charge.patientId)
-    }
-
-    /// The same as `post` for many charges at once, in a few set-based statements; balance changes are
-    /// summed per patient into one payments.balance.changed each. Anything unusual (an invalid charge, a
-    /// charge id already posted) throws, and the pipeline replays the batch through `post`.
-    static func postTogether(_ charges: [(event: ChargePosted, envelope: EventEnvelope)], _ context: inout BatchContext) async throws {
+    /// Records the charges, in a few set-based statements whatever their number. Each is checked
+    /// (`ChargeRules`) and decided (`ChargeDecision.forPosting`) as if they had come one by one, in order:
+    /// a charge id already recorded with the same patient and fee is already done (no effect); another
+    /// charge under a recorded id is rejected. Balance changes are summed per patient into one
+    /// payments.balance.changed each.
+    ///
+    /// Any rejection throws (nothing is written): for a single charge it is that charge's reason; for a
+    /// batch, the pipeline runs the events again one by one, and each gets its own.
+    static func post<Context: ChargeContext>(
+        _ charges: [(event: ChargePosted, envelope: EventEnvelope)], _ context: inout Context
+    ) async throws {
         let today = CalendarDate(containing: Date())
-        var seen = Set<ChargeKey>()
-        for (charge, envelope) in charges {
-            guard ChargeRules.problems(in: charge, today: today).isEmpty,
-                  seen.insert(ChargeKey(clinicId: envelope.clinicId, chargeId: charge.chargeId)).inserted
-            else { throw EventRejection.invalid("needs one-by-one handling") }
+        for (charge, _) in charges {
+            let problems = ChargeRules.problems(in: charge, today: today)
+            guard problems.isEmpty else { throw EventRejection.invalid(problems.joined(separator: "; ")) }
         }
-        let store = LedgerBatchStore(connection: context.connection, logger: context.logger)
-        let inserted = try await store.insertCharges(charges)
-        guard inserted.count == charges.count else { throw EventRejection.invalid("a charge id was posted before") }
-        try await store.appendChargeTransfers(charges)
+        let keyed = charges.map { (key: ChargeKey(clinicId: $0.envelope.clinicId, chargeId: $0.event.chargeId), posted: $0.event) }
+
+        // The first posting of each charge id is inserted unless the id is already there; what was there
+        // decides the fate of the postings that were not inserted.
+        var firstOfEachCharge: [(event: ChargePosted, envelope: EventEnvelope)] = []
+        var seen = Set<ChargeKey>()
+        for (index, item) in keyed.enumerated() where seen.insert(item.key).inserted { firstOfEachCharge.append(charges[index]) }
+        let store = LedgerStore(connection: context.connection, logger: context.logger)
+        let inserted = try await store.insertCharges(firstOfEachCharge)
+        let recordedBefore = try await store.recordedCharges(Array(seen.subtracting(inserted)), lock: false)
+        let decisions = ChargeDecision.forPostings(keyed, recorded: recordedBefore)
+
+        var recorded: [(event: ChargePosted, envelope: EventEnvelope)] = []
+        for (index, decision) in decisions.enumerated() {
+            switch decision {
+            case .record:
+                guard inserted.contains(keyed[index].key) else {
+                    throw PaymentsStoreError("charge \(keyed[index].key.chargeId) was neither inserted nor found")
+                }
+                recorded.append(charges[index])
+            case .alreadyDone: continue
+            case .reject(let problem): throw rejection(problem)
+            case .reverse: preconditionFailure("a posting never reverses")
+            }
+        }
+        guard !recorded.isEmpty else { return }
+
+        try await store.append(recorded.map { charge, envelope in
+            LedgerWrite(clinicId: envelope.clinicId,
+                        transfer: .charge(chargeId: charge.chargeId, patientId: charge.patientId, fee: charge.fee),
+                        patientId: charge.patientId, chargeId: charge.chargeId, eventId: envelope.id)
+        })
+        // Per balance, in order of first appearance: the sum, the charges, and the last event that changed it.
+        var balanceOrder: [BalanceKey] = []
         var changes: [BalanceKey: (amount: Int64, chargeIds: [String], cause: EventEnvelope)] = [:]
-        for (charge, envelope) in charges {
+        for (charge, envelope) in recorded {
             let key = BalanceKey(clinicId: envelope.clinicId, patientId: charge.patientId, currency: charge.fee.currency)
+            if changes[key] == nil { balanceOrder.append(key) }
             changes[key, default: (0, [], envelope)].amount += charge.fee.amount
             changes[key]!.chargeIds.append(charge.chargeId)
             changes[key]!.cause = envelope
         }
         let balances = try await store.changeBalances(changes.mapValues(\.amount))
-        for (charge, envelope) in charges {
+        for (charge, envelope) in recorded {
             try context.publish(ChargeRecorded(
                 chargeId: charge.chargeId, patientId: charge.patientId, providerId: charge.providerId,
                 serviceDate: charge.serviceDate, procedure: charge.procedure, fee: charge.fee, recordedAt: .now()),
                 causedBy: envelope, aggregateId: charge.patientId)
         }
-        for (key, change) in changes.sorted(by: { $0.value.cause.id < $1.value.cause.id }) {
-            let balance = balances[key]!
+        for key in balanceOrder {
+            let change = changes[key]!, balance = balances[key]!
             try context.publish(BalanceChanged(
                 patientId: key.patientId, balance: Money(amount: balance.balance, currency: key.currency),
                 change: Money(amount: change.amount, currency: key.currency), version: balance.version,
@@ -76,8 +91,9 @@ enum ChargeHandlers {
     }
 
     static func reverse(_ void: ChargeVoided, _ context: inout EventContext) async throws {
-        let store = LedgerStore(connection: context.connection, logger: context.logger, clinicId: context.envelope.clinicId)
-        let existing = try await store.recordedCharge(void.chargeId, lock: true)
+        let store = LedgerStore(connection: context.connection, logger: context.logger)
+        let key = ChargeKey(clinicId: context.envelope.clinicId, chargeId: void.chargeId)
+        let existing = try await store.recordedCharges([key], lock: true)[key]
         let charge: RecordedCharge
         switch ChargeDecision.forVoid(void, existing: existing) {
         case .alreadyDone: return
@@ -85,11 +101,16 @@ enum ChargeHandlers {
         case .record: preconditionFailure("a void never records")
         case .reverse(let recorded): charge = recorded
         }
-        try await store.markReversed(void.chargeId, eventId: context.envelope.id, reason: void.reason)
-        let transfer = Transfer.reversal(chargeId: charge.chargeId, patientId: charge.patientId, fee: charge.fee)
-        try await store.append(transfer, patientId: charge.patientId, chargeId: charge.chargeId, eventId: context.envelope.id)
+        try await store.markReversed(key, eventId: context.envelope.id, reason: void.reason)
+        try await store.append([LedgerWrite(
+            clinicId: key.clinicId,
+            transfer: .reversal(chargeId: charge.chargeId, patientId: charge.patientId, fee: charge.fee),
+            patientId: charge.patientId, chargeId: charge.chargeId, eventId: context.envelope.id)])
         let change = Money(amount: -charge.fee.amount, currency: charge.fee.currency)
-        let balance = try await store.changeBalance(patientId: charge.patientId, by: change)
+        let balanceKey = BalanceKey(clinicId: key.clinicId, patientId: charge.patientId, currency: change.currency)
+        guard let balance = try await store.changeBalances([balanceKey: change.amount])[balanceKey] else {
+            throw PaymentsStoreError("balance of \(charge.patientId) was not written")
+        }
         try context.publish(ChargeReversed(
             chargeId: charge.chargeId, patientId: charge.patientId, amount: charge.fee, reversedAt: .now(),
             reason: void.reason), aggregateId: charge.patientId)
@@ -105,5 +126,23 @@ enum ChargeHandlers {
         case .invalid(let why): .invalid(why)
         case .notYet(let why): .notYet(why)
         }
+    }
+}
+
+/// What `ChargeHandlers.post` works with, for one event (`EventContext`) or a batch (`BatchContext`):
+/// the transaction, and the outbox of what it publishes.
+protocol ChargeContext {
+    var connection: PostgresConnection { get }
+    var logger: Logger { get }
+    mutating func publish<E: ClinicEvent>(_ event: E, causedBy envelope: EventEnvelope, aggregateId: String) throws
+}
+
+extension BatchContext: ChargeContext {}
+
+extension EventContext: ChargeContext {
+    /// An event context publishes what its own event caused, and nothing else.
+    mutating func publish<E: ClinicEvent>(_ event: E, causedBy envelope: EventEnvelope, aggregateId: String) throws {
+        precondition(envelope.id == self.envelope.id, "a single-event handler publishes what its own event caused")
+        try publish(event, aggregateId: aggregateId)
     }
 }

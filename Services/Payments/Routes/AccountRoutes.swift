@@ -1,45 +1,61 @@
 import Contracts
 import Foundation
-import Hummingbird
-import Logging
 import PostgresNIO
 import ServiceRuntime
+import WebAPI
 
-/// `GET /v1/patients/{patientId}/account?clinicId=…`: the patient's balance and ledger entries.
+/// `GET /v1/patients/{patientId}/account`: the patient's balance and ledger entries, a page at a time.
 enum AccountRoutes {
-    struct Account: ResponseEncodable {
-        var clinicId: String
+    struct Account: APIExample {
         var patientId: String
         /// The balance when the account has one currency (the usual case); `balances` always lists all.
         var balance: Money?
         var balances: [Money]
-        var entries: [Entry]
+        var entries: Entries
+
+        static let example = Account(
+            patientId: "pat-1001", balance: Money(amount: 18_500, currency: "USD"),
+            balances: [Money(amount: 18_500, currency: "USD")], entries: Entries(data: [.example], has_more: false))
     }
 
-    struct Entry: Codable {
-        var entryId: Int64
+    struct Entries: APIExample {
+        var data: [Entry]
+        var has_more: Bool
+        static let example = Entries(data: [.example], has_more: false)
+    }
+
+    struct Entry: APIExample {
+        var id: String
         var transferId: String
         var kind: String
         var chargeId: String?
         /// Signed: positive raised what the patient owes.
         var amount: Money
         var enteredAt: String
+
+        static let example = Entry(id: "1", transferId: "charge:chg-90001", kind: "charge", chargeId: "chg-90001",
+                                   amount: Money(amount: 18_500, currency: "USD"), enteredAt: "2026-11-25T09:30:00.000Z")
     }
 
-    static func add(to router: Router<BasicRequestContext>, _ resources: ServiceResources) {
-        router.get("/v1/patients/:patientId/account") { request, context in
-            let clinicId = try request.clinicId()
-            let patientId = try context.parameters.require("patientId")
-            let limit = try request.limit(default: 1_000, maximum: 10_000)
-            let account = try await load(clinicId: clinicId, patientId: patientId, limit: limit, resources)
-            guard let account else {
-                throw HTTPError(.notFound, message: "no account for patient \(patientId) in clinic \(clinicId)")
+    static func add(to api: APIRoutes, _ resources: ServiceResources) {
+        api.get("/v1/patients/:patientId/account", .staffOrOwnPatient(.billingRead, patient: .ownRecordsRead),
+                summary: "A patient's balance and ledger entries (oldest first)", query: QueryParameter.paging,
+                output: Account.self) { call in
+            let patientId = try call.parameter("patientId")
+            let page = try PageRequest(call.query)
+            let after = try page.startingAfter.map { text throws(APIError) -> Int64 in
+                guard let id = Int64(text) else { throw .invalid("starting_after must be an entry id", param: "starting_after") }
+                return id
+            } ?? 0
+            guard let account = try await load(clinicId: call.caller.clinicId, patientId: patientId, after: after,
+                                                limit: page.limit, resources) else {
+                throw APIError.notFound("account for patient", patientId)
             }
             return account
         }
     }
 
-    static func load(clinicId: String, patientId: String, limit: Int, _ resources: ServiceResources) async throws -> Account? {
+    static func load(clinicId: String, patientId: String, after: Int64, limit: Int, _ resources: ServiceResources) async throws -> Account? {
         var balances: [Money] = []
         for try await (amount, currency) in try await resources.client.query("""
             SELECT balance, currency FROM patient_balances
@@ -52,13 +68,14 @@ enum AccountRoutes {
         var entries: [Entry] = []
         for try await (id, transferId, kind, chargeId, amount, currency, enteredAt) in try await resources.client.query("""
             SELECT id, transfer_id, kind, charge_id, amount, currency, entered_at FROM ledger_entries
-            WHERE clinic_id = \(clinicId) AND patient_id = \(patientId) ORDER BY id LIMIT \(limit)
+            WHERE clinic_id = \(clinicId) AND patient_id = \(patientId) AND id > \(after) ORDER BY id LIMIT \(limit + 1)
             """, logger: resources.logger).decode((Int64, String, String, String?, Int64, String, Date).self)
         {
-            entries.append(Entry(entryId: id, transferId: transferId, kind: kind, chargeId: chargeId,
+            entries.append(Entry(id: String(id), transferId: transferId, kind: kind, chargeId: chargeId,
                                  amount: Money(amount: amount, currency: currency), enteredAt: Timestamp(enteredAt).description))
         }
-        return Account(clinicId: clinicId, patientId: patientId, balance: balances.count == 1 ? balances[0] : nil,
-                       balances: balances, entries: entries)
+        let page = Page(fetched: entries, limit: limit)
+        return Account(patientId: patientId, balance: balances.count == 1 ? balances[0] : nil,
+                       balances: balances, entries: Entries(data: page.data, has_more: page.has_more))
     }
 }

@@ -1,0 +1,25 @@
+import Foundation
+
+/// Base64 without `+`, `/` or `=`, so a sealed value is one token that survives URLs, CSV and logs.
+enum Base64URL {
+    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Accepts both the URL-safe and the standard alphabet, with or without padding, because keys are
+    /// pasted into configuration by people and tools that differ on this.
+    static func decode(_ text: String) -> [UInt8]? {
+        var standard = text
+            .replacingOccurrences(of: "-", with: "+")
+            .replacingOccurrences(of: "_", with: "/")
+            .replacingOccurrences(of: "=", with: "")
+        let remainder = standard.count % 4
+        if remainder == 1 { return nil }
+        if remainder > 0 { standard += String(repeating: "=", count: 4 - remainder) }
+        guard let data = Data(base64Encoded: standard) else { return nil }
+        return [UInt8](data)
+    }
+}

@@ -1,0 +1,217 @@
+import Crypto
+import Foundation
+public import Logging
+public import PostgresNIO
+
+/// One line of the audit trail (HIPAA 164.312(b)): when, who, what, on which object, and what caused it.
+public struct AuditEntry: Sendable {
+    public var clinicId: String
+    /// `sub` of the token, or `system:<service>` for automated work.
+    public var subject: String
+    public var role: String
+    /// What happened, e.g. `adjustment.created`, `charge.recorded`, `job.ran`.
+    public var action: String
+    public var objectType: String
+    public var objectId: String
+    /// A short before/after summary; ids and amounts, never patient names or contact details.
+    public var summary: String
+    public var requestId: String?
+    public var eventId: String?
+
+    public init(clinicId: String, subject: String, role: String, action: String, objectType: String, objectId: String,
+                summary: String, requestId: String? = nil, eventId: String? = nil) {
+        self.clinicId = clinicId
+        self.subject = subject
+        self.role = role
+        self.action = action
+        self.objectType = objectType
+        self.objectId = objectId
+        self.summary = summary
+        self.requestId = requestId
+        self.eventId = eventId
+    }
+}
+
+/// The append-only, hash-chained audit trail each service keeps in its own schema. Writers only insert
+/// (a sequence number per row, in the writer's transaction, so writers never queue behind each other);
+/// a sealer then chains the committed rows: each row's hash is SHA-256 over the previous row's hash and
+/// this row's canonical content. A trigger refuses UPDATE (except sealing an unsealed row without
+/// touching its content), DELETE and TRUNCATE.
+public enum AuditLog {
+    public static let migrations = [
+        Migration(1, "audit log", [
+            """
+            CREATE TABLE audit_log (
+                seq bigserial PRIMARY KEY,
+                recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                clinic_id text NOT NULL,
+                subject text NOT NULL,
+                role text NOT NULL,
+                action text NOT NULL,
+                object_type text NOT NULL,
+                object_id text NOT NULL,
+                summary text NOT NULL,
+                request_id text,
+                event_id text,
+                chain_position bigint UNIQUE,
+                prev_hash text,
+                hash text)
+            """,
+            "CREATE INDEX audit_log_object ON audit_log (clinic_id, object_id, seq)",
+            "CREATE INDEX audit_log_unsealed ON audit_log (seq) WHERE hash IS NULL",
+            // The canonical content that is hashed: a JSON array of every column but the chain's own.
+            """
+            CREATE FUNCTION audit_row_content(a audit_log) RETURNS text LANGUAGE sql STABLE AS $$
+                SELECT jsonb_build_array(a.seq, to_char(a.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                    a.clinic_id, a.subject, a.role, a.action, a.object_type, a.object_id, a.summary,
+                    a.request_id, a.event_id)::text $$
+            """,
+            """
+            CREATE FUNCTION audit_log_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'UPDATE' AND OLD.hash IS NULL AND NEW.hash IS NOT NULL
+                   AND (to_jsonb(NEW) - 'chain_position' - 'prev_hash' - 'hash')
+                     = (to_jsonb(OLD) - 'chain_position' - 'prev_hash' - 'hash') THEN
+                    RETURN NEW;
+                END IF;
+                RAISE EXCEPTION 'the audit log is append-only: % refused', TG_OP;
+            END $$
+            """,
+            """
+            CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+            FOR EACH ROW EXECUTE FUNCTION audit_log_is_append_only()
+            """,
+            """
+            CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+            FOR EACH STATEMENT EXECUTE FUNCTION audit_log_is_append_only()
+            """,
+        ]),
+    ]
+
+    static let genesis = String(repeating: "0", count: 64)
+
+    /// Adds entries inside the caller's transaction, in one statement.
+    public static func append(_ entries: [AuditEntry], on connection: PostgresConnection, logger: Logger) async throws {
+        guard !entries.isEmpty else { return }
+        try await connection.query("""
+            INSERT INTO audit_log (clinic_id, subject, role, action, object_type, object_id, summary, request_id, event_id)
+            SELECT c, s, r, a, t, o, m, NULLIF(q, ''), NULLIF(e, '')
+            FROM unnest(\(entries.map(\.clinicId)), \(entries.map(\.subject)), \(entries.map(\.role)),
+                        \(entries.map(\.action)), \(entries.map(\.objectType)), \(entries.map(\.objectId)),
+                        \(entries.map(\.summary)), \(entries.map { $0.requestId ?? "" }), \(entries.map { $0.eventId ?? "" }))
+                 WITH ORDINALITY AS x(c, s, r, a, t, o, m, q, e, n)
+            ORDER BY n
+            """, logger: logger)
+    }
+
+    /// Chains the committed rows that are not sealed yet, oldest first; returns how many it sealed. One
+    /// sealer per schema at a time (a transaction advisory lock); the others return 0.
+    @discardableResult
+    public static func seal(client: PostgresClient, logger: Logger, limit: Int = 2_000) async throws -> Int {
+        try await client.inTransaction(logger: logger) { connection in
+            let locked = try await connection.query(
+                "SELECT pg_try_advisory_xact_lock(hashtext('clinicledger.audit-seal:' || current_schema()))", logger: logger
+            ).collect().first?.decode(Bool.self) ?? false
+            guard locked else { return 0 }
+            var position: Int64 = 0
+            var previous = genesis
+            for try await (last, hash) in try await connection.query(
+                "SELECT chain_position, hash FROM audit_log WHERE chain_position IS NOT NULL ORDER BY chain_position DESC LIMIT 1",
+                logger: logger
+            ).decode((Int64, String).self) {
+                position = last
+                previous = hash
+            }
+            var seqs: [Int64] = [], positions: [Int64] = [], prevs: [String] = [], hashes: [String] = []
+            for try await (seq, content) in try await connection.query("""
+                SELECT seq, audit_row_content(a) FROM audit_log a WHERE hash IS NULL ORDER BY seq LIMIT \(limit)
+                """, logger: logger).decode((Int64, String).self)
+            {
+                position += 1
+                let hash = chainHash(previous: previous, content: content)
+                seqs.append(seq); positions.append(position); prevs.append(previous); hashes.append(hash)
+                previous = hash
+            }
+            guard !seqs.isEmpty else { return 0 }
+            try await connection.query("""
+                UPDATE audit_log a SET chain_position = x.p, prev_hash = x.v, hash = x.h
+                FROM unnest(\(seqs), \(positions), \(prevs), \(hashes)) AS x(s, p, v, h) WHERE a.seq = x.s
+                """, logger: logger)
+            return seqs.count
+        }
+    }
+
+    public static func chainHash(previous: String, content: String) -> String {
+        SHA256.hash(data: Data((previous + content).utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public enum Verdict: Sendable, Equatable {
+        case ok(rows: Int)
+        /// The first row that does not match, and why.
+        case broken(seq: Int64, position: Int64, reason: String)
+    }
+
+    /// Seals what is pending, then walks the whole chain: each row's stored hash must equal SHA-256 over
+    /// the previous row's hash and its own content, positions must run 1, 2, 3… and no row may stay unsealed.
+    public static func verify(client: PostgresClient, logger: Logger) async throws -> Verdict {
+        while try await seal(client: client, logger: logger) > 0 {}
+        var expectedPosition: Int64 = 1
+        var previous = genesis
+        let rows = try await client.query("""
+            SELECT seq, chain_position, prev_hash, hash, audit_row_content(a) FROM audit_log a
+            WHERE chain_position IS NOT NULL ORDER BY chain_position
+            """, logger: logger)
+        for try await (seq, position, prevHash, hash, content) in rows.decode((Int64, Int64, String, String, String).self) {
+            if position != expectedPosition {
+                return .broken(seq: seq, position: position, reason: "chain position \(position) follows \(expectedPosition - 1): a row is missing")
+            }
+            if prevHash != previous {
+                return .broken(seq: seq, position: position, reason: "its previous-hash does not match the row before it")
+            }
+            if chainHash(previous: previous, content: content) != hash {
+                return .broken(seq: seq, position: position, reason: "its content does not match its hash (the row was changed)")
+            }
+            previous = hash
+            expectedPosition += 1
+        }
+        let unsealed = try await client.query("SELECT min(seq) FROM audit_log WHERE hash IS NULL", logger: logger)
+            .collect().first?.decode(Int64?.self) ?? nil
+        if let unsealed {
+            return .broken(seq: unsealed, position: 0, reason: "the row is not sealed into the chain (another sealer holds the lock; retry)")
+        }
+        return .ok(rows: Int(expectedPosition - 1))
+    }
+
+    public struct Row: Sendable, Codable {
+        public var seq: Int64
+        public var recordedAt: Date
+        public var subject: String
+        public var role: String
+        public var action: String
+        public var objectType: String
+        public var objectId: String
+        public var summary: String
+        public var requestId: String?
+        public var eventId: String?
+        public var hash: String?
+    }
+
+    /// A clinic's rows about one object (or all), oldest first, after `afterSeq`; `limit` rows at most.
+    public static func rows(clinicId: String, objectId: String?, afterSeq: Int64, limit: Int,
+                            client: PostgresClient, logger: Logger) async throws -> [Row] {
+        var rows: [Row] = []
+        let query: PostgresQuery = """
+            SELECT seq, recorded_at, subject, role, action, object_type, object_id, summary, request_id, event_id, hash
+            FROM audit_log WHERE clinic_id = \(clinicId) AND (\(objectId)::text IS NULL OR object_id = \(objectId))
+              AND seq > \(afterSeq)
+            ORDER BY seq LIMIT \(limit)
+            """
+        for try await (seq, at, subject, role, action, type, id, summary, requestId, eventId, hash) in try await client.query(
+            query, logger: logger
+        ).decode((Int64, Date, String, String, String, String, String, String, String?, String?, String?).self) {
+            rows.append(Row(seq: seq, recordedAt: at, subject: subject, role: role, action: action, objectType: type,
+                            objectId: id, summary: summary, requestId: requestId, eventId: eventId, hash: hash))
+        }
+        return rows
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+public import Logging
+public import PostgresNIO
+
+/// When each scheduled job of a service runs next. A replica runs a due job only while it holds the
+/// job's row lock and moves `next_run_at` in the same transaction, so each due run happens once.
+public enum ScheduledJobs {
+    public static let migrations = [
+        Migration(3, "scheduled jobs", [
+            """
+            CREATE TABLE scheduled_jobs (
+                name text PRIMARY KEY,
+                next_run_at timestamptz NOT NULL,
+                last_run_at timestamptz,
+                runs bigint NOT NULL DEFAULT 0)
+            """,
+        ]),
+    ]
+
+    /// The job's next due time, locked for this transaction; nil when another replica holds it. A job
+    /// seen for the first time is due at `firstDue`.
+    public static func lockIfDue(_ name: String, now: Date, firstDue: Date, on connection: PostgresConnection,
+                                 logger: Logger) async throws -> Date? {
+        try await connection.query("""
+            INSERT INTO scheduled_jobs (name, next_run_at) VALUES (\(name), \(firstDue)) ON CONFLICT (name) DO NOTHING
+            """, logger: logger)
+        for try await dueAt in try await connection.query("""
+            SELECT next_run_at FROM scheduled_jobs WHERE name = \(name) AND next_run_at <= \(now) FOR UPDATE SKIP LOCKED
+            """, logger: logger).decode(Date.self)
+        {
+            return dueAt
+        }
+        return nil
+    }
+
+    public static func markRan(_ name: String, at now: Date, next: Date, on connection: PostgresConnection,
+                               logger: Logger) async throws {
+        try await connection.query("""
+            UPDATE scheduled_jobs SET last_run_at = \(now), next_run_at = \(next), runs = runs + 1 WHERE name = \(name)
+            """, logger: logger)
+    }
+}

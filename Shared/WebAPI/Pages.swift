@@ -1,0 +1,34 @@
+public import Hummingbird
+
+/// `limit` (default 20, at most 100) and `starting_after` (the id of the last item seen).
+public struct PageRequest: Sendable {
+    public var limit: Int
+    public var startingAfter: String?
+
+    public static let defaultLimit = 20
+    public static let maximumLimit = 100
+
+    public init(_ query: [String: String]) throws(APIError) {
+        if let text = query["limit"] {
+            guard let value = Int(text), (1...Self.maximumLimit).contains(value) else {
+                throw .invalid("limit must be a whole number from 1 to \(Self.maximumLimit), got '\(text)'", param: "limit")
+            }
+            limit = value
+        } else {
+            limit = Self.defaultLimit
+        }
+        startingAfter = query["starting_after"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+}
+
+/// One page of a list: `{"data": [...], "has_more": bool}`. Fetch `limit + 1` rows and pass them all:
+/// the extra one only says that there is more.
+public struct Page<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
+    public var data: [Item]
+    public var has_more: Bool
+
+    public init(fetched: [Item], limit: Int) {
+        data = Array(fetched.prefix(limit))
+        has_more = fetched.count > limit
+    }
+}
