@@ -61,21 +61,24 @@ public struct PDFFlow: Sendable {
         let widths = columnWidths ?? Array(repeating: contentWidth / Double(columnCount), count: columnCount)
         let layout = TableLayout(columnWidths: widths, alignments: alignments, size: size)
         let headerHeight = header.map { layout.height(of: $0, font: .helveticaBold) } ?? 0
-        var headerDrawn = false
-        for row in rows {
+        if cursor > margin { cursor += size * 0.5 }
+        var tableOpened = false
+        // With no rows the header and one blank row still print: the reader sees an empty table, not a gap.
+        for row in rows.isEmpty ? [[]] : rows {
             let rowHeight = layout.height(of: row, font: .helvetica)
             // The header opens the table and reopens it on each new page, always with a row under it.
-            if !headerDrawn || !fits(rowHeight) {
+            if !tableOpened || !fits(rowHeight) {
                 ensureRoom(headerHeight + rowHeight)
                 if let header {
                     cursor = layout.draw(header, isHeader: true, x: margin, top: cursor, on: &page)
                 } else {
-                    layout.drawTopRule(x: margin, y: cursor, on: &page)
+                    layout.drawHeavyRule(x: margin, y: cursor, on: &page)
                 }
-                headerDrawn = true
+                tableOpened = true
             }
             cursor = layout.draw(row, isHeader: false, x: margin, top: cursor, on: &page)
         }
+        layout.drawHeavyRule(x: margin, y: cursor, on: &page)
         cursor += size
     }
 

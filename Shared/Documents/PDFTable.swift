@@ -30,7 +30,7 @@ struct TableLayout: Sendable {
         let height = height(of: row, font: font)
         if isHeader {
             page.rectangle(x: x, y: top, width: totalWidth, height: height, lineWidth: nil, fillGray: 0.9)
-            drawTopRule(x: x, y: top, on: &page)
+            drawHeavyRule(x: x, y: top, on: &page)
         }
         var left = x
         for (column, lines) in cellLines(row, font: font).enumerated() {
@@ -55,8 +55,8 @@ struct TableLayout: Sendable {
         return bottom
     }
 
-    /// The heavier rule that opens a table. A header row draws its own, above its shading.
-    func drawTopRule(x: Double, y: Double, on page: inout PDFPage) {
+    /// The heavier rule that opens and closes a table. A header row draws its own, above its shading.
+    func drawHeavyRule(x: Double, y: Double, on page: inout PDFPage) {
         page.line(from: PDFPoint(x: x, y: y), to: PDFPoint(x: x + totalWidth, y: y), width: 0.75)
     }
 }
@@ -69,11 +69,12 @@ extension PDFPage {
     public mutating func table(origin: PDFPoint, columnWidths: [Double], rows: [[String]], header: Bool = true,
                                size: Double = 9, alignments: [PDFAlignment] = []) -> Double {
         let layout = TableLayout(columnWidths: columnWidths, alignments: alignments, size: size)
-        if !header { layout.drawTopRule(x: origin.x, y: origin.y, on: &self) }
+        if !header { layout.drawHeavyRule(x: origin.x, y: origin.y, on: &self) }
         var top = origin.y
         for (number, row) in rows.enumerated() {
             top = layout.draw(row, isHeader: header && number == 0, x: origin.x, top: top, on: &self)
         }
+        layout.drawHeavyRule(x: origin.x, y: top, on: &self)
         return top
     }
 }

@@ -41,7 +41,8 @@ public enum CardNumbers {
     public static func firstProblem(in fields: [(name: String, value: String?)]) -> String? {
         for field in fields {
             guard let value = field.value, containsCardNumber(value) else { continue }
-            return "\(field.name) contains what looks like a card number; card numbers are never accepted — use a payment token"
+            return "\(field.name) contains what looks like a card number; "
+                + "card numbers are never accepted — use a payment token"
         }
         return nil
     }

@@ -16,7 +16,8 @@ public struct FieldKey: Sendable {
     static func isValidID(_ id: String) -> Bool {
         guard (1...32).contains(id.count) else { return false }
         return id.unicodeScalars.allSatisfy { scalar in
-            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "-" || scalar == "_")
+            ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+                || scalar == "-" || scalar == "_"
         }
     }
 }

@@ -17,7 +17,8 @@ public enum PrivacyError: Error, Equatable, Sendable, CustomStringConvertible {
         case .malformedSealedValue(let reason):
             "the encrypted value is malformed: \(reason)"
         case .unknownKeyID(let id):
-            "the encrypted value uses key '\(id)', which is not configured; keep retired keys in the older-keys list until every value is re-encrypted"
+            "the encrypted value uses key '\(id)', which is not configured; "
+                + "keep retired keys in the older-keys list until every value is re-encrypted"
         case .tamperedValue(let id):
             "the encrypted value (key '\(id)') failed authentication; it was altered or relabelled"
         case .invalidKeyID(let id):

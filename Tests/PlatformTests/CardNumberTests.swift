@@ -54,7 +54,9 @@ import Testing
             ("memo", "copay"), ("reference", nil), ("note", "card is 4000 0566 5566 5556 thanks"),
         ]
         let problem = CardNumbers.firstProblem(in: fields)
-        #expect(problem == "note contains what looks like a card number; card numbers are never accepted — use a payment token")
+        #expect(problem == "note contains what looks like a card number; "
+            + "card numbers are never accepted — use a payment token")
+        #expect(problem?.contains("4000") == false)
         #expect(CardNumbers.firstProblem(in: [("memo", "copay 25.00"), ("note", nil)]) == nil)
     }
 

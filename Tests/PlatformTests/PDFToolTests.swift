@@ -48,8 +48,9 @@ import Testing
         var document = PDFDocument(title: "Payment plan (draft) \\ v2")
         var page = PDFPage()
         page.text("Payment plan agreement", x: 72, y: 72, font: .helveticaBold, size: 16)
-        let next = page.paragraph("Señora López agrees to pay $1,234.56 in 6 monthly payments. " + String(repeating: "More text. ", count: 30),
-                                  x: 72, y: 100, width: 468)
+        let terms = "Señora López agrees to pay $1,234.56 in 6 monthly payments. "
+            + String(repeating: "More text. ", count: 30)
+        let next = page.paragraph(terms, x: 72, y: 100, width: 468)
         page.rectangle(x: 72, y: next, width: 200, height: 40, fillGray: 0.95)
         page.line(from: PDFPoint(x: 72, y: next + 60), to: PDFPoint(x: 272, y: next + 60))
         page.text("Signature", x: 72, y: next + 72, font: .courier, size: 9)

@@ -58,3 +58,15 @@ cmd_clock() {
   esac
   printf 'service clock: %s (offset %+d s from wall time)\n' "$(date -u -d "@$(( $(date -u +%s) + offset ))" +%Y-%m-%dT%H:%M:%SZ)" "$offset"
 }
+
+# scripts/dev openapi: rewrite each service's checked-in OpenAPI document from its routes.
+cmd_openapi() {
+  build_suite >/dev/null
+  load_env
+  local s folder
+  for s in "${SERVICES[@]}"; do
+    folder="$(echo "${s:0:1}" | tr a-z A-Z)${s:1}"
+    "$BIN_DIR/$s" openapi > "Services/$folder/openapi.json"
+    say "wrote Services/$folder/openapi.json"
+  done
+}

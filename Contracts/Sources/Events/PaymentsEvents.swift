@@ -78,7 +78,7 @@ public struct BalanceChanged: ClinicEvent {
     public static let example = BalanceChanged(
         patientId: "pat-1001", balance: Money(amount: 18_500, currency: "USD"),
         change: Money(amount: 18_500, currency: "USD"), version: 1,
-        cause: BalanceChangeCause(kind: .chargeRecorded, chargeIds: ["chg-90001"]))
+        cause: .example)
 }
 
 public struct BalanceChangeCause: Codable, Hashable, Sendable {
@@ -87,15 +87,31 @@ public struct BalanceChangeCause: Codable, Hashable, Sendable {
     public var chargeId: String?
     /// Every charge in the change: charges recorded together move a balance in one event.
     public var chargeIds: [String]?
+    /// The adjustment (write-off, courtesy discount, correction), when one made the change. Added in
+    /// a compatible way: absent for charge changes.
+    public var adjustmentId: String?
 
     public enum Kind: String, Codable, Hashable, Sendable, CaseIterable, SchemaEnum {
         case chargeRecorded = "charge.recorded"
         case chargeReversed = "charge.reversed"
+        case adjustment = "adjustment"
     }
 
     public init(kind: Kind, chargeIds: [String]) {
         self.kind = kind
         self.chargeId = chargeIds.count == 1 ? chargeIds[0] : nil
         self.chargeIds = chargeIds
+    }
+
+    /// Every field set, as the schema generator needs (a real cause has either charges or an adjustment).
+    public static let example: BalanceChangeCause = {
+        var cause = BalanceChangeCause(kind: .chargeRecorded, chargeIds: ["chg-90001"])
+        cause.adjustmentId = "adj_3f2a"
+        return cause
+    }()
+
+    public init(adjustmentId: String) {
+        self.kind = .adjustment
+        self.adjustmentId = adjustmentId
     }
 }

@@ -26,7 +26,7 @@ public struct Transfer: Equatable, Sendable {
     public let postings: [Posting]
 
     public enum Kind: String, Sendable {
-        case charge, chargeReversal = "charge-reversal"
+        case charge, chargeReversal = "charge-reversal", adjustment
     }
 
     /// A posted charge: the patient owes the fee, the practice has produced it.

@@ -27,7 +27,9 @@ struct LedgerWrite {
     var clinicId: String
     var transfer: Transfer
     var patientId: String
+    /// Empty when the transfer is not about a charge (an adjustment).
     var chargeId: String
+    /// The event or request that caused it.
     var eventId: String
 }
 
@@ -130,7 +132,7 @@ struct LedgerStore {
         }
         try await connection.query("""
             INSERT INTO ledger_entries (clinic_id, transfer_id, kind, account, patient_id, charge_id, amount, currency, event_id)
-            SELECT c, t, k, a, NULLIF(p, ''), ch, m, cu, e
+            SELECT c, t, k, a, NULLIF(p, ''), NULLIF(ch, ''), m, cu, e
             FROM unnest(\(clinics), \(transfers), \(kinds), \(accounts), \(patients), \(chargeIds), \(amounts),
                         \(currencies), \(events)) WITH ORDINALITY AS x(c, t, k, a, p, ch, m, cu, e, n)
             ORDER BY n

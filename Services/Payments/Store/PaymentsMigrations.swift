@@ -61,5 +61,24 @@ enum PaymentsMigrations {
                 PRIMARY KEY (clinic_id, patient_id, currency))
             """,
         ]),
+        Migration(2, "adjustments", [
+            """
+            CREATE TABLE adjustments (
+                clinic_id text NOT NULL,
+                adjustment_id text NOT NULL,
+                patient_id text NOT NULL,
+                kind text NOT NULL,
+                amount bigint NOT NULL CHECK (amount > 0),
+                currency char(3) NOT NULL,
+                balance_change bigint NOT NULL,
+                reason text NOT NULL,
+                note text,
+                created_by text NOT NULL,
+                request_id text NOT NULL,
+                created_at timestamptz NOT NULL,
+                PRIMARY KEY (clinic_id, adjustment_id))
+            """,
+            "CREATE INDEX adjustments_patient ON adjustments (clinic_id, patient_id, created_at)",
+        ]),
     ]
 }
