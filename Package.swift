@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(name: "AnalyticsTests", dependencies: ["AnalyticsService", "Contracts"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Messaging", "Storage", "ServiceRuntime", "Contracts", "PaymentsService", postgres, log],
+            dependencies: ["Messaging", "Storage", "ServiceRuntime", "WebAPI", "Contracts", "PaymentsService", postgres, log],
             swiftSettings: swiftSettings
         ),
     ] + services.flatMap { service($0.0, folder: $0.1) }

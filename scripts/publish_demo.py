@@ -3,6 +3,7 @@ import argparse
 import datetime
 import json
 import os
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -50,14 +51,19 @@ connection.close()
 print(f"published charge {body['chargeId']} ({args.amount} {args.currency}) for {args.patient}, event {event_id}")
 time.sleep(2)
 
+# Reading needs a token of the clinic's staff; the dev environment signs one.
+dev = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dev")
+token = subprocess.run([dev, "token", "--role", "billing_staff", "--clinic", args.clinic],
+                       capture_output=True, text=True, check=True).stdout.strip()
 payments = os.environ.get("PAYMENTS_HTTP_PORT", "8081")
 analytics = os.environ.get("ANALYTICS_HTTP_PORT", "8085")
 for url in (
-    f"http://127.0.0.1:{payments}/v1/patients/{args.patient}/account?clinicId={args.clinic}&limit=5",
-    f"http://127.0.0.1:{analytics}/v1/summary?clinicId={args.clinic}",
+    f"http://127.0.0.1:{payments}/v1/patients/{args.patient}/account?limit=5",
+    f"http://127.0.0.1:{analytics}/v1/summary",
 ):
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=5) as response:
             status, text = response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         status, text = error.code, error.read().decode()

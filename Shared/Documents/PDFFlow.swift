@@ -45,7 +45,7 @@ public struct PDFFlow: Sendable {
         cursor += size * 0.5
     }
 
-    /// "Label: value" lines for account details; the value wraps in its own column.
+    /// A bold label with its value beside it (account, date, total); the value wraps in its own column.
     public mutating func keyValue(_ label: String, _ value: String, labelWidth: Double = 150, size: Double = 10) {
         let values = PDFFont.helvetica.lines(wrapping: value, size: size, width: contentWidth - labelWidth)
         ensureRoom(size * 1.25)
