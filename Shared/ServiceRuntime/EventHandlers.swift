@@ -69,6 +69,16 @@ public struct BatchContext: Sendable {
     }
 }
 
+extension EventContext {
+    /// Runs a batch handler on this one event; what it publishes and audits becomes this event's.
+    mutating func asBatch(_ body: (inout BatchContext) async throws -> Void) async throws {
+        var batch = BatchContext(connection: connection, logger: logger, now: now, cipher: cipher, service: service)
+        try await body(&batch)
+        outgoing += batch.outgoing
+        audits += batch.audits
+    }
+}
+
 extension AuditEntry {
     static func automated(service: String, envelope: EventEnvelope, action: String, objectType: String, objectId: String,
                           summary: String) -> AuditEntry {
@@ -106,12 +116,24 @@ public struct EventHandlers: Sendable {
     /// A faster way to handle many events of a type at once (set-based SQL). When it throws, the
     /// pipeline runs the batch again event by event through the handler given to `on`, which decides
     /// each event's fate; so the batch handler needs no error handling of its own.
-    public mutating func onBatch<E: ClinicEvent>(
+    mutating func onBatch<E: ClinicEvent>(
         _ type: E.Type, _ handle: @escaping @Sendable ([(event: E, envelope: EventEnvelope)], inout BatchContext) async throws -> Void
     ) {
         batchByType[E.type.routingKey] = { items, context in
             let events = try items.map { (event: try Self.decode(E.self, from: $0.body), envelope: $0.envelope) }
             try await handle(events, &context)
+        }
+    }
+
+    /// One handler for batches and single events alike: a single event (the pipeline's one-by-one run
+    /// after a rejection) is a batch of one, so there is one code path and its rejection names its reason.
+    public mutating func onBatches<E: ClinicEvent>(
+        _ type: E.Type, _ handle: @escaping @Sendable ([(event: E, envelope: EventEnvelope)], inout BatchContext) async throws -> Void
+    ) {
+        onBatch(type, handle)
+        byType[E.type.routingKey] = { body, context in
+            let item = (event: try Self.decode(E.self, from: body), envelope: context.envelope)
+            try await context.asBatch { batch in try await handle([item], &batch) }
         }
     }
 
@@ -122,11 +144,8 @@ public struct EventHandlers: Sendable {
         _ handle: @escaping @Sendable ([(body: [UInt8], envelope: EventEnvelope)], inout BatchContext) async throws -> Void
     ) {
         byType[E.type.routingKey] = { body, context in
-            var batch = BatchContext(connection: context.connection, logger: context.logger, now: context.now,
-                                     cipher: context.cipher, service: context.service)
-            try await handle([(body, context.envelope)], &batch)
-            context.outgoing += batch.outgoing
-            context.audits += batch.audits
+            let item = (body: body, envelope: context.envelope)
+            try await context.asBatch { batch in try await handle([item], &batch) }
         }
         batchByType[E.type.routingKey] = { items, context in try await handle(items, &context) }
     }

@@ -1,7 +1,12 @@
 """Shared helpers for the end-to-end tests: they run against the five services that
 `scripts/dev test` started, and talk to them only as an outside system would (AMQP + HTTP),
 plus read-only SQL checks through the admin socket."""
+import base64
+import collections
 import datetime
+import functools
+import hashlib
+import hmac
 import json
 import os
 import subprocess
@@ -28,13 +33,72 @@ def http_port(service):
     return int(env(f"{service.upper()}_HTTP_PORT"))
 
 
-def get_json(service, path):
+@functools.lru_cache(maxsize=None)
+def token(role, clinic, patient=None, ttl="1h", subject=None):
+    """A bearer token from `scripts/dev token` for the running environment (CLINICLEDGER_ENV), cached
+    per arguments. A negative ttl ("-5s") makes an expired token."""
+    args = [env("DEV_SCRIPT"), "token", "--role", role, "--clinic", clinic, "--ttl", ttl]
+    if patient is not None:
+        args += ["--patient", patient]
+    if subject is not None:
+        args += ["--subject", subject]
+    result = subprocess.run(args, capture_output=True, text=True,
+                            env={**os.environ, "CLINICLEDGER_ENV": env("CLINICLEDGER_ENV")})
+    if result.returncode != 0 or result.stdout.strip().count(".") != 2:
+        pytest.fail(f"`{' '.join(args[1:])}` did not print a token (exit {result.returncode}): "
+                    f"{result.stderr.strip() or result.stdout.strip()}")
+    return result.stdout.strip()
+
+
+def b64url(raw):
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def resigned(jwt, secret=b"not-the-environment-secret", claims=None):
+    """JWT with its claims optionally changed and an HS256 signature under another secret."""
+    header, payload, _ = jwt.split(".")
+    if claims is not None:
+        decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        decoded.update(claims)
+        payload = b64url(json.dumps(decoded).encode())
+    signature = hmac.new(secret, f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{b64url(signature)}"
+
+
+Response = collections.namedtuple("Response", "status headers body text")
+
+
+def request(method, service, path, bearer=None, body=None, headers=None, timeout=30):
+    """One HTTP call; `body` is JSON-encoded unless it is bytes. Returns Response(status, headers (lowercase
+    names), body (parsed JSON or None), text)."""
     url = f"http://127.0.0.1:{http_port(service)}{path}"
+    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    sent = {"Accept": "application/json", **(headers or {})}
+    if data is not None:
+        sent.setdefault("Content-Type", "application/json")
+    if bearer is not None:
+        sent["Authorization"] = f"Bearer {bearer}"
+    call = urllib.request.Request(url, data=data, method=method, headers=sent)
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"null")
+        with urllib.request.urlopen(call, timeout=timeout) as response:
+            status, answer_headers, raw = response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+        status, answer_headers, raw = error.code, error.headers, error.read()
+    text = raw.decode("utf-8", "replace")
+    try:
+        parsed = json.loads(raw) if raw else None
+    except ValueError:
+        parsed = None
+    return Response(status, {k.lower(): v for k, v in answer_headers.items()}, parsed, text)
+
+
+def get_json(service, path, clinic=None, role="billing_staff", bearer=None):
+    """GET with a token: `bearer` as given, else one for `role` in `clinic`; no token when neither is
+    given (the public routes: health, metrics, the OpenAPI document)."""
+    if bearer is None and clinic is not None:
+        bearer = token(role, clinic)
+    answer = request("GET", service, path, bearer=bearer)
+    return answer.status, answer.body
 
 
 def amqp_connection():
@@ -52,6 +116,39 @@ def sql(query):
          "-U", "postgres", "-d", "clinicledger", "-c", query],
         capture_output=True, text=True, check=True)
     return result.stdout.strip()
+
+
+def psql_as_service(service, statements):
+    """Runs SQL as the service's own login role over TCP (what a compromised service could do). Returns
+    the CompletedProcess; the caller checks returncode and stderr."""
+    return subprocess.run(
+        ["psql", "-X", "-tA", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", env("CLINICLEDGER_POSTGRES_PORT"),
+         "-U", service, "-d", "clinicledger", "-c", statements],
+        capture_output=True, text=True, env={**os.environ, "PGPASSWORD": env(f"{service.upper()}_POSTGRES_PASSWORD")})
+
+
+def run_dev(*args, check=True):
+    """`scripts/dev ARGS` for the environment under test; returns the CompletedProcess."""
+    result = subprocess.run([env("DEV_SCRIPT"), *args], capture_output=True, text=True,
+                            env={**os.environ, "CLINICLEDGER_ENV": env("CLINICLEDGER_ENV")})
+    if check and result.returncode != 0:
+        pytest.fail(f"`scripts/dev {' '.join(args)}` exited {result.returncode}: {result.stdout}{result.stderr}")
+    return result
+
+
+def post_charge_and_wait(publisher, clinic, patient, amount, charge_id=None, timeout=30):
+    """Publishes a charge as a clinic system would and waits until payments shows it in the account."""
+    charge_id = charge_id or f"chg-{uuid.uuid4().hex[:12]}"
+    status_before, before = get_json("payments", f"/v1/patients/{patient}/account", clinic=clinic)
+    start = before["balance"]["amount"] if status_before == 200 else 0
+    publisher.publish("clinic.charge.posted.v1", charge_body(charge_id, patient, amount),
+                      headers_for("clinic.charge.posted.v1", clinic))
+
+    def landed():
+        status, account = get_json("payments", f"/v1/patients/{patient}/account", clinic=clinic)
+        return True if status == 200 and account["balance"]["amount"] == start + amount else (status, account)
+    wait_until(landed, timeout, f"the charge {charge_id} for {patient} did not reach payments")
+    return charge_id
 
 
 def headers_for(event_type, clinic_id, event_id=None):

@@ -75,17 +75,19 @@ def test_readme_example_publishes_a_charge_that_lands(clinic_id):
     assert charge_id.startswith("chg-")
 
     def landed():
-        status, account = get_json("payments", f"/v1/patients/pat-1001/account?clinicId={clinic_id}")
+        status, account = get_json("payments", "/v1/patients/pat-1001/account", clinic=clinic_id)
         return True if status == 200 and account["balance"] == {"amount": 18500, "currency": "USD"} else (status, account)
     wait_until(landed, 30, "the README example's charge did not reach the ledger")
 
 
-def test_http_errors_say_what_is_wrong():
+def test_http_errors_say_what_is_wrong(clinic_id):
+    """One error shape, and the message says what to fix: the clinic comes from the token only."""
     status, body = get_json("payments", "/v1/patients/pat-1/account")
-    assert status == 400 and "clinicId" in body["error"]["message"]
-    status, body = get_json("payments", "/v1/patients/nobody/account?clinicId=no-such-clinic")
-    assert status == 404 and "no account" in body["error"]["message"]
-    status, body = get_json("payments", "/v1/patients/pat-1/account?clinicId=c&limit=0")
-    assert status == 400 and "limit" in body["error"]["message"]
+    assert status == 401 and body["error"]["code"] == "token_missing", body
+    assert body["error"]["type"] == "authentication_error" and "Bearer" in body["error"]["message"]
+    status, body = get_json("payments", "/v1/patients/nobody/account", clinic=f"{clinic_id}-nobody-here")
+    assert status == 404 and body["error"]["code"] == "resource_missing" and "no account" in body["error"]["message"], body
+    status, body = get_json("payments", "/v1/patients/pat-1/account?limit=0", clinic=clinic_id)
+    assert status == 400 and body["error"]["param"] == "limit" and "limit" in body["error"]["message"], body
     status, body = get_json("analytics", "/v1/summary")
-    assert status == 400 and "clinicId" in body["error"]["message"]
+    assert status == 401 and body["error"]["code"] == "token_missing", body

@@ -12,7 +12,7 @@ from conftest import (
 
 def run_dev(*args):
     return subprocess.run([os.environ["DEV_SCRIPT"], *args], check=True, capture_output=True, text=True,
-                          env={**os.environ, "CLINICLEDGER_ENV": "test"})
+                          env={**os.environ, "CLINICLEDGER_ENV": os.environ.get("CLINICLEDGER_ENV", "test")})
 
 
 def test_a_void_that_came_too_early_is_replayed_once_its_charge_exists(clinic_id, publisher):
@@ -27,7 +27,7 @@ def test_a_void_that_came_too_early_is_replayed_once_its_charge_exists(clinic_id
 
     publisher.publish("clinic.charge.posted.v1", charge_body("chg-late", "pat-r", 7000),
                       headers_for("clinic.charge.posted.v1", clinic_id))
-    account = lambda: get_json("payments", f"/v1/patients/pat-r/account?clinicId={clinic_id}")
+    account = lambda: get_json("payments", "/v1/patients/pat-r/account", clinic=clinic_id)
     wait_until(lambda: account()[0] == 200 or account(), 30, "the charge was not recorded")
 
     replayed = run_dev("dead-letters", "payments", "replay", event_id)
@@ -46,7 +46,7 @@ def test_a_void_that_came_too_early_is_replayed_once_its_charge_exists(clinic_id
 def test_metrics_count_what_was_consumed_and_published(clinic_id, publisher):
     publisher.publish("clinic.charge.posted.v1", charge_body("chg-m", "pat-m", 100),
                       headers_for("clinic.charge.posted.v1", clinic_id))
-    wait_until(lambda: get_json("payments", f"/v1/patients/pat-m/account?clinicId={clinic_id}")[0] == 200 or "not yet",
+    wait_until(lambda: get_json("payments", "/v1/patients/pat-m/account", clinic=clinic_id)[0] == 200 or "not yet",
                30, "charge not recorded")
     def metrics():
         with urllib.request.urlopen(f"http://127.0.0.1:{http_port('payments')}/metrics", timeout=5) as response:
@@ -68,8 +68,8 @@ def test_insurance_plans_and_notifications_journal_what_they_will_act_on(clinic_
     }
     publisher.publish("clinic.patient.registered.v1", patient, headers_for("clinic.patient.registered.v1", clinic_id))
     for service in ["insurance", "plans", "notifications"]:
-        wait_until(lambda: get_json(service, f"/v1/received-events?clinicId={clinic_id}")[1]["received"]
-                   .get("clinic.patient.registered.v1") == 1 or get_json(service, f"/v1/received-events?clinicId={clinic_id}"),
+        wait_until(lambda: get_json(service, "/v1/received-events", clinic=clinic_id)[1]["received"]
+                   .get("clinic.patient.registered.v1") == 1 or get_json(service, "/v1/received-events", clinic=clinic_id),
                    30, f"{service} did not journal the registration")
 
 
@@ -95,8 +95,8 @@ def charge_lands(clinic_id, publisher, patient, amount, timeout=60):
                       headers_for("clinic.charge.posted.v1", clinic_id))
 
     def landed():
-        status, account = get_json("payments", f"/v1/patients/{patient}/account?clinicId={clinic_id}")
-        summary = get_json("analytics", f"/v1/summary?clinicId={clinic_id}")[1]
+        status, account = get_json("payments", f"/v1/patients/{patient}/account", clinic=clinic_id)
+        summary = get_json("analytics", "/v1/summary", clinic=clinic_id)[1]
         total = sum(r["total"]["amount"] for r in summary.get("receivables", []))
         return True if status == 200 and account["balance"]["amount"] == amount and total == amount else (status, total)
     wait_until(landed, timeout, "the charge did not flow through payments to analytics")

@@ -6,10 +6,7 @@ import ServiceRuntime
 /// Keeps the receivables read model from what payments publishes (and overhead from clinics).
 enum ReceivablesHandlers {
     static func register(in handlers: inout EventHandlers) {
-        handlers.on(ChargeRecorded.self) { charge, context in
-            try await recordCharges([(charge, context.envelope)], context.connection, context.logger)
-        }
-        handlers.onBatch(ChargeRecorded.self) { charges, context in
+        handlers.onBatches(ChargeRecorded.self) { charges, context in
             try await recordCharges(charges, context.connection, context.logger)
         }
         handlers.on(ChargeReversed.self) { reversal, context in
@@ -21,10 +18,7 @@ enum ReceivablesHandlers {
                 throw EventRejection.notYet("reversal of charge \(reversal.chargeId) arrived before the charge")
             }
         }
-        handlers.on(BalanceChanged.self) { change, context in
-            try await applyBalances([(change, context.envelope)], context.connection, context.logger)
-        }
-        handlers.onBatch(BalanceChanged.self) { changes, context in
+        handlers.onBatches(BalanceChanged.self) { changes, context in
             try await applyBalances(changes, context.connection, context.logger)
         }
         handlers.on(ExpenseRecorded.self) { expense, context in

@@ -39,7 +39,8 @@ public enum AdjustmentRules {
         if request.direction == .increase, request.kind != .correction {
             problems.append(("direction", "only a correction may increase the balance"))
         }
-        if let balance, request.balanceChange < 0, -request.balanceChange > balance {
+        // Only an amount within bounds is compared (negating an unchecked one could overflow).
+        if let balance, problems.isEmpty, request.balanceChange < 0, -request.balanceChange > balance {
             problems.append(("amount", "amount \(request.amount.amount) exceeds the patient's balance of \(balance) minor units"))
         }
         return problems

@@ -10,8 +10,7 @@ enum ChargeHandlers {
     static func register(in handlers: inout EventHandlers) {
         // One way to post charges: a single event (the pipeline's one-by-one run after a rejection) is a
         // batch of one, so its rejection names its own reason.
-        handlers.on(ChargePosted.self) { charge, context in try await post([(charge, context.envelope)], &context) }
-        handlers.onBatch(ChargePosted.self) { charges, context in try await post(charges, &context) }
+        handlers.onBatches(ChargePosted.self) { charges, context in try await post(charges, &context) }
         handlers.on(ChargeVoided.self) { void, context in try await reverse(void, &context) }
     }
 
@@ -23,10 +22,8 @@ enum ChargeHandlers {
     ///
     /// Any rejection throws (nothing is written): for a single charge it is that charge's reason; for a
     /// batch, the pipeline runs the events again one by one, and each gets its own.
-    static func post<Context: ChargeContext>(
-        _ charges: [(event: ChargePosted, envelope: EventEnvelope)], _ context: inout Context
-    ) async throws {
-        let today = CalendarDate(containing: Date())
+    static func post(_ charges: [(event: ChargePosted, envelope: EventEnvelope)], _ context: inout BatchContext) async throws {
+        let today = CalendarDate(containing: context.now)
         for (charge, _) in charges {
             let problems = ChargeRules.problems(in: charge, today: today)
             guard problems.isEmpty else { throw EventRejection.invalid(problems.joined(separator: "; ")) }
@@ -77,8 +74,10 @@ enum ChargeHandlers {
         for (charge, envelope) in recorded {
             try context.publish(ChargeRecorded(
                 chargeId: charge.chargeId, patientId: charge.patientId, providerId: charge.providerId,
-                serviceDate: charge.serviceDate, procedure: charge.procedure, fee: charge.fee, recordedAt: .now()),
+                serviceDate: charge.serviceDate, procedure: charge.procedure, fee: charge.fee, recordedAt: Timestamp(context.now)),
                 causedBy: envelope, aggregateId: charge.patientId)
+            context.audit("charge.recorded", causedBy: envelope, objectType: "charge", objectId: charge.chargeId,
+                          summary: "patient \(charge.patientId) owes \(charge.fee.amount) \(charge.fee.currency) (\(charge.procedure.code))")
         }
         for key in balanceOrder {
             let change = changes[key]!, balance = balances[key]!
@@ -112,8 +111,10 @@ enum ChargeHandlers {
             throw PaymentsStoreError("balance of \(charge.patientId) was not written")
         }
         try context.publish(ChargeReversed(
-            chargeId: charge.chargeId, patientId: charge.patientId, amount: charge.fee, reversedAt: .now(),
+            chargeId: charge.chargeId, patientId: charge.patientId, amount: charge.fee, reversedAt: Timestamp(context.now),
             reason: void.reason), aggregateId: charge.patientId)
+        context.audit("charge.reversed", objectType: "charge", objectId: charge.chargeId,
+                      summary: "voided: patient \(charge.patientId) owes \(charge.fee.amount) \(charge.fee.currency) less; balance \(balance.balance)")
         try context.publish(BalanceChanged(
             patientId: charge.patientId, balance: Money(amount: balance.balance, currency: change.currency),
             change: change, version: balance.version,
@@ -126,23 +127,5 @@ enum ChargeHandlers {
         case .invalid(let why): .invalid(why)
         case .notYet(let why): .notYet(why)
         }
-    }
-}
-
-/// What `ChargeHandlers.post` works with, for one event (`EventContext`) or a batch (`BatchContext`):
-/// the transaction, and the outbox of what it publishes.
-protocol ChargeContext {
-    var connection: PostgresConnection { get }
-    var logger: Logger { get }
-    mutating func publish<E: ClinicEvent>(_ event: E, causedBy envelope: EventEnvelope, aggregateId: String) throws
-}
-
-extension BatchContext: ChargeContext {}
-
-extension EventContext: ChargeContext {
-    /// An event context publishes what its own event caused, and nothing else.
-    mutating func publish<E: ClinicEvent>(_ event: E, causedBy envelope: EventEnvelope, aggregateId: String) throws {
-        precondition(envelope.id == self.envelope.id, "a single-event handler publishes what its own event caused")
-        try publish(event, aggregateId: aggregateId)
     }
 }

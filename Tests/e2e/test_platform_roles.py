@@ -1,0 +1,212 @@
+"""Who may call what: every operation of every service's own OpenAPI document, called with a token of
+every role, must answer as `info.x-roles` and the operation's `x-permission` / `x-patient-permission`
+say; every protected operation refuses a missing, forged or expired token; a patient sees only its own
+patient and staff only their own clinic (404 otherwise, so ids cannot be probed)."""
+import base64
+import json
+import os
+import re
+import uuid
+
+import pytest
+
+from conftest import (
+    SERVICES, Publisher, b64url, get_json, post_charge_and_wait, request, resigned, token)
+
+PUBLIC_PATHS = {"/health/live", "/health/ready", "/metrics", "/openapi.json"}
+ROLES = ["admin", "billing_staff", "insurance_specialist", "patient"]
+LARGE_ADJUSTMENT_ABOVE = int(os.environ.get("PAYMENTS_LARGE_ADJUSTMENT_ABOVE", "50000"))
+
+
+def openapi(service):
+    status, document = get_json(service, "/openapi.json")
+    assert status == 200 and isinstance(document, dict), f"{service} GET /openapi.json answered {status}"
+    return document
+
+
+def operations(document):
+    for path, item in sorted(document["paths"].items()):
+        for method, operation in sorted(item.items()):
+            if method in ("get", "put", "post", "patch", "delete"):
+                yield method.upper(), path, operation
+
+
+def is_public(operation):
+    return operation.get("security") == []
+
+
+@pytest.fixture(scope="module")
+def world():
+    """Clinic A with two patients that have a balance, clinic B with none of them."""
+    clinic_a = f"clinic-roles-a-{uuid.uuid4().hex[:8]}"
+    clinic_b = f"clinic-roles-b-{uuid.uuid4().hex[:8]}"
+    publisher = Publisher()
+    own, other = "pat-roles-own", "pat-roles-other"
+    post_charge_and_wait(publisher, clinic_a, own, 500_000)
+    post_charge_and_wait(publisher, clinic_a, other, 7_700)
+    publisher.close()
+    return {"a": clinic_a, "b": clinic_b, "own": own, "other": other}
+
+
+def bearer_for(role, world, clinic=None):
+    clinic = clinic or world["a"]
+    return token(role, clinic, patient=world["own"] if role == "patient" else None)
+
+
+def call_operation(service, method, path, operation, world, bearer, amount=100):
+    """Calls the operation the way a well-behaved client would, so that only the token decides."""
+    concrete = path.replace("{patientId}", world["own"])
+    leftover = re.findall(r"\{[^}]+\}", concrete)
+    if leftover:
+        pytest.fail(f"{service} {method} {path}: this test does not know a value for {leftover}; add one to call_operation")
+    headers, body = {"X-Request-Id": f"e2e-roles-{uuid.uuid4().hex[:12]}"}, None
+    if (service, method, path) == ("payments", "POST", "/v1/adjustments"):
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+        body = {"patientId": world["own"], "amount": {"amount": amount, "currency": "USD"}, "kind": "write_off",
+                "reason": "e2e role table"}
+    elif "requestBody" in operation or any(p.get("required") and p["in"] != "path" for p in operation.get("parameters", [])):
+        pytest.fail(f"{service} {method} {path} takes a body or required parameters this test does not know how "
+                    f"to fill: teach call_operation a valid request for it")
+    return request(method, service, concrete, bearer=bearer, body=body, headers=headers)
+
+
+def success_status(operation):
+    codes = [int(c) for c in operation["responses"] if c.isdigit() and 200 <= int(c) < 300]
+    assert len(codes) == 1, f"expected one documented 2xx answer, got {codes}"
+    return codes[0]
+
+
+def test_every_service_documents_the_same_roles():
+    tables = {service: openapi(service)["info"].get("x-roles") for service in SERVICES}
+    assert all(tables.values()), f"a service lacks info.x-roles: {[s for s, t in tables.items() if not t]}"
+    assert set(tables["payments"]) == set(ROLES), tables["payments"]
+    for service, table in tables.items():
+        assert table == tables["payments"], f"{service}'s info.x-roles differs from payments'"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_public_operations_answer_without_a_token(service):
+    document = openapi(service)
+    public = [(method, path) for method, path, operation in operations(document) if is_public(operation)]
+    assert {path for _, path in public} == PUBLIC_PATHS, \
+        f"{service}: the public operations should be exactly {sorted(PUBLIC_PATHS)}, got {public}"
+    for method, path in public:
+        answer = request(method, service, path)
+        assert answer.status == 200, f"{service} {method} {path} without a token: {answer.status} {answer.text[:300]}"
+        assert answer.headers.get("x-request-id"), f"{service} {method} {path}: no X-Request-Id in the answer"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_role_table(service, world):
+    """Allowed: the documented 2xx (never 401/403, never 404: every resource used exists). Not allowed:
+    403 permission_denied, in the one error shape."""
+    document = openapi(service)
+    roles = document["info"]["x-roles"]
+    wrong, checked = [], 0
+    for method, path, operation in operations(document):
+        if is_public(operation):
+            continue
+        permission = operation.get("x-permission")
+        assert permission, f"{service} {method} {path} is neither public nor has an x-permission"
+        granting = {permission, operation.get("x-patient-permission")} - {None}
+        expected_success = success_status(operation)
+        for role in ROLES:
+            allowed = bool(granting & set(roles[role]))
+            answer = call_operation(service, method, path, operation, world, bearer_for(role, world))
+            checked += 1
+            error = (answer.body or {}).get("error", {}) if isinstance(answer.body, dict) else {}
+            if allowed and answer.status != expected_success:
+                wrong.append(f"{role:21} {method} {path}: allowed, expected {expected_success}, got {answer.status} {answer.text[:200]}")
+            if not allowed and (answer.status != 403 or error.get("code") != "permission_denied"
+                                or error.get("type") != "permission_error"):
+                wrong.append(f"{role:21} {method} {path}: not allowed, expected 403 permission_denied, got {answer.status} {answer.text[:200]}")
+    assert checked, f"{service} documents no protected operation"
+    assert not wrong, f"{service}: {len(wrong)} of {checked} calls answered against the role table:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_protected_operation_refuses_missing_forged_and_expired_tokens(service, world):
+    admin = token("admin", world["a"])
+    patient = token("patient", world["a"], patient=world["own"])
+    header, payload, signature = patient.split(".")
+    escalated = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    escalated.update(role="admin")
+    cases = {
+        "no token": (None, "token_missing"),
+        "bad signature": (resigned(admin), "token_invalid"),
+        "patient claims rewritten to admin, signature kept": (
+            f"{header}.{b64url(json.dumps(escalated).encode())}.{signature}", "token_invalid"),
+        "alg none": (f"{b64url(json.dumps({'alg': 'none', 'typ': 'JWT'}).encode())}.{payload}.", "token_invalid"),
+        "not a JWT": ("not-a-token", "token_invalid"),
+        "expired": (token("admin", world["a"], ttl="-5s"), "token_expired"),
+    }
+    balance = lambda: get_json("payments", f"/v1/patients/{world['own']}/account", clinic=world["a"])[1]["balance"]
+    before = balance()
+    wrong = []
+    for method, path, operation in operations(openapi(service)):
+        if is_public(operation):
+            continue
+        for name, (bearer, code) in cases.items():
+            answer = call_operation(service, method, path, operation, world, bearer)
+            error = answer.body.get("error", {}) if isinstance(answer.body, dict) else {}
+            if answer.status != 401 or error.get("code") != code or error.get("type") != "authentication_error":
+                wrong.append(f"{method} {path} with {name}: expected 401 {code}, got {answer.status} {answer.text[:200]}")
+    assert not wrong, f"{service}:\n" + "\n".join(wrong)
+    assert balance() == before, "a refused token still moved money"
+
+
+def test_a_patient_sees_only_its_own_account(world):
+    own = token("patient", world["a"], patient=world["own"])
+    answer = request("GET", "payments", f"/v1/patients/{world['own']}/account", bearer=own)
+    assert answer.status == 200, answer.text
+    assert answer.body["patientId"] == world["own"] and answer.body["balance"]["currency"] == "USD", answer.body
+    assert answer.body["entries"]["data"][0]["kind"] == "charge", answer.body
+    # Another patient of the same clinic exists (staff see it) but is not the patient's to see: 404,
+    # the same answer as for a patient that does not exist.
+    staff = token("billing_staff", world["a"])
+    assert request("GET", "payments", f"/v1/patients/{world['other']}/account", bearer=staff).status == 200
+    for patient in [world["other"], "pat-roles-nobody"]:
+        answer = request("GET", "payments", f"/v1/patients/{patient}/account", bearer=own)
+        assert answer.status == 404 and answer.body["error"]["code"] == "resource_missing", (patient, answer.text)
+        assert world["other"] not in json.dumps(answer.body.get("data", "")), answer.text
+
+
+def test_staff_of_another_clinic_see_nothing_of_this_one(world):
+    other_clinic_staff = token("billing_staff", world["b"])
+    answer = request("GET", "payments", f"/v1/patients/{world['own']}/account", bearer=other_clinic_staff)
+    assert answer.status == 404 and answer.body["error"]["code"] == "resource_missing", answer.text
+    # Nor can they move it: for clinic B the account does not exist.
+    answer = request("POST", "payments", "/v1/adjustments", bearer=other_clinic_staff,
+                     headers={"Idempotency-Key": str(uuid.uuid4())},
+                     body={"patientId": world["own"], "amount": {"amount": 100, "currency": "USD"},
+                           "kind": "write_off", "reason": "cross-clinic attempt"})
+    assert answer.status == 404, answer.text
+    answer = request("GET", "analytics", "/v1/summary", bearer=token("admin", world["b"]))
+    assert answer.status == 200 and answer.body["clinicId"] == world["b"] and answer.body["receivables"] == [], answer.text
+    answer = request("GET", "payments", "/v1/audit?limit=100", bearer=token("admin", world["b"]))
+    assert answer.status == 200 and answer.body["data"] == [], answer.text
+
+
+def test_large_adjustments_need_the_practice_owner(world):
+    body = {"patientId": world["own"], "amount": {"amount": LARGE_ADJUSTMENT_ABOVE + 1, "currency": "USD"},
+            "kind": "courtesy_discount", "reason": "e2e large adjustment"}
+    staff = request("POST", "payments", "/v1/adjustments", bearer=token("billing_staff", world["a"]),
+                    headers={"Idempotency-Key": str(uuid.uuid4())}, body=body)
+    assert staff.status == 403 and staff.body["error"]["code"] == "admin_required", staff.text
+    at_threshold = request("POST", "payments", "/v1/adjustments", bearer=token("billing_staff", world["a"]),
+                           headers={"Idempotency-Key": str(uuid.uuid4())},
+                           body={**body, "amount": {"amount": LARGE_ADJUSTMENT_ABOVE, "currency": "USD"}})
+    assert at_threshold.status == 201, at_threshold.text
+    admin = request("POST", "payments", "/v1/adjustments", bearer=token("admin", world["a"]),
+                    headers={"Idempotency-Key": str(uuid.uuid4())}, body=body)
+    assert admin.status == 201 and admin.body["amount"]["amount"] == LARGE_ADJUSTMENT_ABOVE + 1, admin.text
+
+
+def test_request_ids_are_echoed_or_made():
+    bearer = token("admin", f"clinic-rid-{uuid.uuid4().hex[:6]}")
+    mine = f"e2e-{uuid.uuid4().hex}"
+    for service in SERVICES:
+        answer = request("GET", service, "/v1/audit?limit=1", bearer=bearer, headers={"X-Request-Id": mine})
+        assert answer.status == 200 and answer.headers.get("x-request-id") == mine, (service, answer.headers)
+        made = request("GET", service, "/v1/audit?limit=1").headers.get("x-request-id")  # 401, still an id
+        assert made and made != mine, (service, made)
