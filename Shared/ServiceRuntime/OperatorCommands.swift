@@ -22,8 +22,11 @@ enum OperatorCommands {
 
     /// Prints `ok N rows` (exit 0) or the first row that does not match (exit 1).
     static func verifyAudit(_ definition: ServiceDefinition, _ configuration: ServiceConfiguration) async throws {
-        var logger = Logger(label: "clinicledger.\(definition.name).audit")
-        logger.logLevel = .warning  // the pool's own chatter as the command ends is not the verdict
+        let logger = {
+            var logger = Logger(label: "clinicledger.\(definition.name).audit")
+            logger.logLevel = .warning  // the pool's own chatter as the command ends is not the verdict
+            return logger
+        }()
         let client = PostgresClient(configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
         let verdict = try await withThrowingTaskGroup(of: AuditLog.Verdict?.self) { group in
             group.addTask { await client.run(); return nil }

@@ -82,7 +82,7 @@ import WebAPI
             try await tickTogether(replicas, times: 5)
             #expect(try await runs(client) == 1)
 
-            clock.set(offsetSeconds: 3_600)
+            clock.set(offsetSeconds: 1_800)
             try await tickTogether(replicas, times: 20)
             #expect(try await runs(client) == 2)
             let second = try #require(try await schedule(client))
