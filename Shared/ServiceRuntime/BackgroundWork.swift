@@ -13,15 +13,25 @@ struct BackgroundWork: Service {
     let runner: ChangeRunner
     let migrated: Flag
     let logger: Logger
+    /// The clock file is re-read this often; the database is asked every `databaseEvery` ticks.
     static let tick = Duration.milliseconds(250)
+    static let databaseEvery = 4
 
     func run() async throws {
+        // When each job is next due, as last read from the database: a job is looked at only then.
+        var nextDue: [String: Date] = [:]
+        var ticks = 0
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            let before = runner.clock.offsetSeconds
             runner.clock.refresh()
-            if migrated.isSet {
+            let clockMoved = runner.clock.offsetSeconds != before
+            ticks += 1
+            if migrated.isSet, clockMoved || ticks % Self.databaseEvery == 0 {
                 do {
                     try await AuditLog.seal(client: runner.client, logger: logger)
-                    for job in jobs { try await runIfDue(job) }
+                    for job in jobs where nextDue[job.name].map({ $0 <= runner.clock.now() }) ?? true {
+                        nextDue[job.name] = try await runIfDue(job)
+                    }
                 } catch {
                     logger.warning("background work failed; retrying", metadata: ["error": "\(String(reflecting: error))"])
                 }
@@ -30,18 +40,24 @@ struct BackgroundWork: Service {
         }
     }
 
-    /// Runs `job` if it is due and no other replica holds it; the run and the next due time commit together.
-    func runIfDue(_ job: ScheduledJob) async throws {
+    /// Runs `job` if it is due and no other replica holds it; the run and the next due time commit
+    /// together. Returns when to look again (nil: at once, another replica holds the job).
+    func runIfDue(_ job: ScheduledJob) async throws -> Date? {
         let runId = UUID().uuidString.lowercased()
-        try await runner.run(actor: ("system:\(service)", "system"), clinicId: nil, correlationId: runId, requestId: nil) { change in
-            guard let dueAt = try await ScheduledJobs.lockIfDue(
+        return try await runner.run(actor: ("system:\(service)", "system"), clinicId: nil, correlationId: runId, requestId: nil) { change in
+            switch try await ScheduledJobs.lockIfDue(
                 job.name, now: change.now, firstDue: job.schedule.firstDue(now: change.now),
                 on: change.connection, logger: change.logger)
-            else { return }
-            try await job.run(dueAt, &change)
-            try await ScheduledJobs.markRan(job.name, at: change.now, next: job.schedule.next(after: change.now),
-                                            on: change.connection, logger: change.logger)
-            logger.info("scheduled job ran", metadata: ["job": "\(job.name)", "due_at": "\(dueAt)", "run_id": "\(runId)"])
+            {
+            case .notDue(let next): return next
+            case .heldElsewhere: return nil
+            case .due(let dueAt):
+                try await job.run(dueAt, &change)
+                let next = job.schedule.next(after: change.now)
+                try await ScheduledJobs.markRan(job.name, at: change.now, next: next, on: change.connection, logger: change.logger)
+                logger.info("scheduled job ran", metadata: ["job": "\(job.name)", "due_at": "\(dueAt)", "run_id": "\(runId)"])
+                return next
+            }
         }
     }
 }

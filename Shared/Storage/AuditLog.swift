@@ -34,12 +34,12 @@ public struct AuditEntry: Sendable {
 
 /// The append-only, hash-chained audit trail each service keeps in its own schema. Writers only insert
 /// (a sequence number per row, in the writer's transaction, so writers never queue behind each other);
-/// a sealer then chains the committed rows: each row's hash is SHA-256 over the previous row's hash and
-/// this row's canonical content. A trigger refuses UPDATE (except sealing an unsealed row without
-/// touching its content), DELETE and TRUNCATE.
+/// a sealer then appends the committed rows to `audit_chain`: each link's hash is SHA-256 over the
+/// previous link's hash and the row's canonical content. Triggers refuse UPDATE, DELETE and TRUNCATE
+/// on both tables.
 public enum AuditLog {
     public static let migrations = [
-        Migration(1, "audit log", [
+        Migration(1, "audit log and its hash chain", [
             """
             CREATE TABLE audit_log (
                 seq bigserial PRIMARY KEY,
@@ -52,14 +52,18 @@ public enum AuditLog {
                 object_id text NOT NULL,
                 summary text NOT NULL,
                 request_id text,
-                event_id text,
-                chain_position bigint UNIQUE,
-                prev_hash text,
-                hash text)
+                event_id text)
             """,
             "CREATE INDEX audit_log_object ON audit_log (clinic_id, object_id, seq)",
-            "CREATE INDEX audit_log_unsealed ON audit_log (seq) WHERE hash IS NULL",
-            // The canonical content that is hashed: a JSON array of every column but the chain's own.
+            // The chain: one row per sealed audit row, in the order they were sealed. Also append-only.
+            """
+            CREATE TABLE audit_chain (
+                position bigint PRIMARY KEY,
+                seq bigint NOT NULL UNIQUE REFERENCES audit_log (seq),
+                prev_hash text NOT NULL,
+                hash text NOT NULL)
+            """,
+            // The canonical content that is hashed: a JSON array of every column.
             """
             CREATE FUNCTION audit_row_content(a audit_log) RETURNS text LANGUAGE sql STABLE AS $$
                 SELECT jsonb_build_array(a.seq, to_char(a.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
@@ -67,23 +71,24 @@ public enum AuditLog {
                     a.request_id, a.event_id)::text $$
             """,
             """
-            CREATE FUNCTION audit_log_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF TG_OP = 'UPDATE' AND OLD.hash IS NULL AND NEW.hash IS NOT NULL
-                   AND (to_jsonb(NEW) - 'chain_position' - 'prev_hash' - 'hash')
-                     = (to_jsonb(OLD) - 'chain_position' - 'prev_hash' - 'hash') THEN
-                    RETURN NEW;
-                END IF;
-                RAISE EXCEPTION 'the audit log is append-only: % refused', TG_OP;
-            END $$
+            CREATE FUNCTION audit_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'the audit trail is append-only: % on % refused', TG_OP, TG_TABLE_NAME; END $$
             """,
             """
             CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
-            FOR EACH ROW EXECUTE FUNCTION audit_log_is_append_only()
+            FOR EACH ROW EXECUTE FUNCTION audit_is_append_only()
             """,
             """
             CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
-            FOR EACH STATEMENT EXECUTE FUNCTION audit_log_is_append_only()
+            FOR EACH STATEMENT EXECUTE FUNCTION audit_is_append_only()
+            """,
+            """
+            CREATE TRIGGER audit_chain_append_only BEFORE UPDATE OR DELETE ON audit_chain
+            FOR EACH ROW EXECUTE FUNCTION audit_is_append_only()
+            """,
+            """
+            CREATE TRIGGER audit_chain_no_truncate BEFORE TRUNCATE ON audit_chain
+            FOR EACH STATEMENT EXECUTE FUNCTION audit_is_append_only()
             """,
         ]),
     ]
@@ -105,26 +110,33 @@ public enum AuditLog {
     }
 
     /// Chains the committed rows that are not sealed yet, oldest first; returns how many it sealed. One
-    /// sealer per schema at a time (a transaction advisory lock); the others return 0.
+    /// sealer per schema at a time (a transaction advisory lock): with `wait` false another sealer at work
+    /// means 0 now; with `wait` true this one waits for its turn.
     @discardableResult
-    public static func seal(client: PostgresClient, logger: Logger, limit: Int = 2_000) async throws -> Int {
+    public static func seal(client: PostgresClient, logger: Logger, limit: Int = 5_000, wait: Bool = false) async throws -> Int {
         try await client.inTransaction(logger: logger) { connection in
-            let locked = try await connection.query(
-                "SELECT pg_try_advisory_xact_lock(hashtext('clinicledger.audit-seal:' || current_schema()))", logger: logger
-            ).collect().first?.decode(Bool.self) ?? false
-            guard locked else { return 0 }
+            let lock: PostgresQuery = wait
+                ? "SELECT true FROM (SELECT pg_advisory_xact_lock(hashtext('clinicledger.audit-seal:' || current_schema()))) AS l"
+                : "SELECT pg_try_advisory_xact_lock(hashtext('clinicledger.audit-seal:' || current_schema()))"
+            guard try await connection.query(lock, logger: logger).collect().first?.decode(Bool.self) == true else { return 0 }
             var position: Int64 = 0
             var previous = genesis
-            for try await (last, hash) in try await connection.query(
-                "SELECT chain_position, hash FROM audit_log WHERE chain_position IS NOT NULL ORDER BY chain_position DESC LIMIT 1",
-                logger: logger
-            ).decode((Int64, String).self) {
+            var lastSeq: Int64 = 0
+            for try await (last, hash, seq) in try await connection.query(
+                "SELECT position, hash, seq FROM audit_chain ORDER BY position DESC LIMIT 1", logger: logger
+            ).decode((Int64, String, Int64).self) {
                 position = last
                 previous = hash
+                lastSeq = seq
             }
+            // Rows usually commit in seq order; one that committed late (a long transaction) has a seq
+            // below the last sealed one. Look back a window for those, so each look stays cheap.
             var seqs: [Int64] = [], positions: [Int64] = [], prevs: [String] = [], hashes: [String] = []
             for try await (seq, content) in try await connection.query("""
-                SELECT seq, audit_row_content(a) FROM audit_log a WHERE hash IS NULL ORDER BY seq LIMIT \(limit)
+                SELECT a.seq, audit_row_content(a) FROM audit_log a
+                WHERE a.seq > \(lastSeq - lateWindow)
+                  AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = a.seq)
+                ORDER BY a.seq LIMIT \(limit)
                 """, logger: logger).decode((Int64, String).self)
             {
                 position += 1
@@ -134,12 +146,15 @@ public enum AuditLog {
             }
             guard !seqs.isEmpty else { return 0 }
             try await connection.query("""
-                UPDATE audit_log a SET chain_position = x.p, prev_hash = x.v, hash = x.h
-                FROM unnest(\(seqs), \(positions), \(prevs), \(hashes)) AS x(s, p, v, h) WHERE a.seq = x.s
+                INSERT INTO audit_chain (position, seq, prev_hash, hash)
+                SELECT * FROM unnest(\(positions), \(seqs), \(prevs), \(hashes))
                 """, logger: logger)
             return seqs.count
         }
     }
+
+    /// How far below the last sealed row the sealer looks for rows that committed late.
+    static let lateWindow: Int64 = 100_000
 
     public static func chainHash(previous: String, content: String) -> String {
         SHA256.hash(data: Data((previous + content).utf8)).map { String(format: "%02x", $0) }.joined()
@@ -151,22 +166,22 @@ public enum AuditLog {
         case broken(seq: Int64, position: Int64, reason: String)
     }
 
-    /// Seals what is pending, then walks the whole chain: each row's stored hash must equal SHA-256 over
-    /// the previous row's hash and its own content, positions must run 1, 2, 3… and no row may stay unsealed.
+    /// Seals what is pending, then walks the whole chain: each link's stored hash must equal SHA-256 over
+    /// the previous link's hash and its row's content, positions must run 1, 2, 3… and no row may stay unsealed.
     public static func verify(client: PostgresClient, logger: Logger) async throws -> Verdict {
-        while try await seal(client: client, logger: logger) > 0 {}
+        while try await seal(client: client, logger: logger, wait: true) > 0 {}
         var expectedPosition: Int64 = 1
         var previous = genesis
         let rows = try await client.query("""
-            SELECT seq, chain_position, prev_hash, hash, audit_row_content(a) FROM audit_log a
-            WHERE chain_position IS NOT NULL ORDER BY chain_position
+            SELECT a.seq, c.position, c.prev_hash, c.hash, audit_row_content(a)
+            FROM audit_chain c JOIN audit_log a ON a.seq = c.seq ORDER BY c.position
             """, logger: logger)
         for try await (seq, position, prevHash, hash, content) in rows.decode((Int64, Int64, String, String, String).self) {
             if position != expectedPosition {
-                return .broken(seq: seq, position: position, reason: "chain position \(position) follows \(expectedPosition - 1): a row is missing")
+                return .broken(seq: seq, position: position, reason: "chain position \(position) follows \(expectedPosition - 1): a link is missing")
             }
             if prevHash != previous {
-                return .broken(seq: seq, position: position, reason: "its previous-hash does not match the row before it")
+                return .broken(seq: seq, position: position, reason: "its previous-hash does not match the link before it")
             }
             if chainHash(previous: previous, content: content) != hash {
                 return .broken(seq: seq, position: position, reason: "its content does not match its hash (the row was changed)")
@@ -174,10 +189,11 @@ public enum AuditLog {
             previous = hash
             expectedPosition += 1
         }
-        let unsealed = try await client.query("SELECT min(seq) FROM audit_log WHERE hash IS NULL", logger: logger)
-            .collect().first?.decode(Int64?.self) ?? nil
+        let unsealed = try await client.query("""
+            SELECT min(a.seq) FROM audit_log a WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = a.seq)
+            """, logger: logger).collect().first?.decode(Int64?.self) ?? nil
         if let unsealed {
-            return .broken(seq: unsealed, position: 0, reason: "the row is not sealed into the chain (another sealer holds the lock; retry)")
+            return .broken(seq: unsealed, position: 0, reason: "the row is not in the chain (it committed too late to be sealed, or a link was deleted)")
         }
         return .ok(rows: Int(expectedPosition - 1))
     }
@@ -201,10 +217,11 @@ public enum AuditLog {
                             client: PostgresClient, logger: Logger) async throws -> [Row] {
         var rows: [Row] = []
         let query: PostgresQuery = """
-            SELECT seq, recorded_at, subject, role, action, object_type, object_id, summary, request_id, event_id, hash
-            FROM audit_log WHERE clinic_id = \(clinicId) AND (\(objectId)::text IS NULL OR object_id = \(objectId))
-              AND seq > \(afterSeq)
-            ORDER BY seq LIMIT \(limit)
+            SELECT a.seq, a.recorded_at, a.subject, a.role, a.action, a.object_type, a.object_id, a.summary, a.request_id,
+                   a.event_id, c.hash
+            FROM audit_log a LEFT JOIN audit_chain c ON c.seq = a.seq
+            WHERE a.clinic_id = \(clinicId) AND (\(objectId)::text IS NULL OR a.object_id = \(objectId)) AND a.seq > \(afterSeq)
+            ORDER BY a.seq LIMIT \(limit)
             """
         for try await (seq, at, subject, role, action, type, id, summary, requestId, eventId, hash) in try await client.query(
             query, logger: logger

@@ -17,20 +17,28 @@ public enum ScheduledJobs {
         ]),
     ]
 
-    /// The job's next due time, locked for this transaction; nil when another replica holds it. A job
-    /// seen for the first time is due at `firstDue`.
+    public enum Turn: Sendable, Equatable {
+        /// Due since this time, and locked for this transaction: run it now.
+        case due(Date)
+        case notDue(next: Date)
+        /// Another replica is running it.
+        case heldElsewhere
+    }
+
+    /// Whether the job is due, locking it for this transaction if so. A job seen for the first time is
+    /// due at `firstDue`.
     public static func lockIfDue(_ name: String, now: Date, firstDue: Date, on connection: PostgresConnection,
-                                 logger: Logger) async throws -> Date? {
+                                 logger: Logger) async throws -> Turn {
         try await connection.query("""
             INSERT INTO scheduled_jobs (name, next_run_at) VALUES (\(name), \(firstDue)) ON CONFLICT (name) DO NOTHING
             """, logger: logger)
-        for try await dueAt in try await connection.query("""
-            SELECT next_run_at FROM scheduled_jobs WHERE name = \(name) AND next_run_at <= \(now) FOR UPDATE SKIP LOCKED
+        for try await nextRun in try await connection.query("""
+            SELECT next_run_at FROM scheduled_jobs WHERE name = \(name) FOR UPDATE SKIP LOCKED
             """, logger: logger).decode(Date.self)
         {
-            return dueAt
+            return nextRun <= now ? .due(nextRun) : .notDue(next: nextRun)
         }
-        return nil
+        return .heldElsewhere
     }
 
     public static func markRan(_ name: String, at now: Date, next: Date, on connection: PostgresConnection,

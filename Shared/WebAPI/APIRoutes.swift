@@ -3,6 +3,7 @@ public import Contracts
 import Foundation
 public import Hummingbird
 import Logging
+import Privacy
 import NIOCore
 import Storage
 
@@ -143,6 +144,7 @@ public struct APIRoutes {
             throw .invalid("the Idempotency-Key must be 1–255 visible ASCII characters", param: "Idempotency-Key",
                            code: "idempotency_key_invalid")
         }
+        guard !CardNumbers.containsCardNumber(key) else { throw CardNumberGuard.refusal(field: "Idempotency-Key") }
         return key
     }
 

@@ -2,6 +2,7 @@ import Foundation
 public import HTTPTypes
 public import Hummingbird
 import Logging
+import Privacy
 
 /// Runs around every route of every service: takes or makes the request id (echoed, logged, carried as
 /// the correlation id of caused events), requires a verified token outside `PublicRoutes`, and turns
@@ -41,7 +42,7 @@ public struct PlatformMiddleware: RouterMiddleware {
     static func requestId(from header: String?) -> String {
         if let header, (1...128).contains(header.count),
            header.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "-_.:".unicodeScalars.contains($0) }),
-           header.allSatisfy(\.isASCII) {
+           header.allSatisfy(\.isASCII), !CardNumbers.containsCardNumber(header) {
             return header
         }
         return UUID().uuidString.lowercased()

@@ -53,11 +53,15 @@ public enum RequestBodies {
 /// of 13–19 digits is refused, and the refusal never repeats the digits.
 public enum CardNumberGuard {
     /// A quick look at the raw bytes: false when no run of 13 or more digits (single spaces or dashes
-    /// between them allowed) exists, which is nearly every event; only then is the body parsed.
+    /// between them allowed) exists and no `\u` escape could hide one, which is nearly every event; only
+    /// then is the body parsed.
     public static func mayContainCardNumber(_ bytes: [UInt8]) -> Bool {
         var digits = 0
         var previousWasSeparator = false
+        var previousWasBackslash = false
         for byte in bytes {
+            if previousWasBackslash, byte == UInt8(ascii: "u") { return true }
+            previousWasBackslash = byte == UInt8(ascii: "\\") && !previousWasBackslash
             if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
                 digits += 1
                 if digits >= 13 { return true }

@@ -28,11 +28,12 @@ extension TestServers {
     }
 }
 
-/// The hash-chained audit trail on the real Postgres, each test in a scratch schema whose role owns the
-/// table (not a superuser), like a service's.
+/// The hash-chained audit trail on the real Postgres (`audit_log` rows, `audit_chain` links), each test
+/// in a scratch schema whose role owns the tables (not a superuser), like a service's.
 @Suite struct AuditLogTests {
     let logger = TestServers.logger
 
+    /// An audit row and its chain link, if sealed.
     struct ChainRow: Equatable {
         var seq: Int64
         var position: Int64?
@@ -53,7 +54,8 @@ extension TestServers {
     func chain(_ client: PostgresClient) async throws -> [ChainRow] {
         var rows: [ChainRow] = []
         for try await (seq, position, prev, hash) in try await client.query(
-            "SELECT seq, chain_position, prev_hash, hash FROM audit_log ORDER BY seq", logger: logger
+            "SELECT a.seq, c.position, c.prev_hash, c.hash FROM audit_log a LEFT JOIN audit_chain c ON c.seq = a.seq ORDER BY a.seq",
+            logger: logger
         ).decode((Int64, Int64?, String?, String?).self) {
             rows.append(ChainRow(seq: seq, position: position, prevHash: prev, hash: hash))
         }
@@ -108,16 +110,19 @@ extension TestServers {
             let statements = [
                 "UPDATE audit_log SET summary = 'amount 0 -> 1' WHERE seq = \(sealed[0].seq)",  // a sealed row's content
                 "UPDATE audit_log SET summary = 'amount 0 -> 1' WHERE seq = \(sealed[3].seq)",  // an unsealed row's content
-                "UPDATE audit_log SET hash = repeat('f', 64) WHERE seq = \(sealed[1].seq)",  // re-sealing a sealed row
-                "UPDATE audit_log SET summary = 'x', hash = repeat('f', 64) WHERE seq = \(sealed[3].seq)",  // content while sealing
-                "DELETE FROM audit_log WHERE seq = \(sealed[2].seq)",
-                "SELECT 1",
-                "TRUNCATE audit_log",
+                "DELETE FROM audit_log WHERE seq = \(sealed[3].seq)",  // the unsealed row
+                "DELETE FROM audit_log",
+                "TRUNCATE audit_log CASCADE",
+                "UPDATE audit_chain SET hash = repeat('f', 64) WHERE position = 1",  // re-sealing a sealed row
+                "UPDATE audit_chain SET seq = \(sealed[3].seq) WHERE position = 3",  // moving a link to another row
+                "DELETE FROM audit_chain WHERE position = 3",  // the newest link
+                "TRUNCATE audit_chain",
             ]
             for statement in statements {
                 let message = await refusal(statement, client)
-                #expect(message?.contains("the audit log is append-only") == true, "\(statement): \(message ?? "it ran")")
+                #expect(message?.contains("append-only") == true, "\(statement): \(message ?? "it ran")")
             }
+            #expect(await refusal("TRUNCATE audit_log", client) != nil)
             #expect(try await chain(client) == sealed)
             #expect(try await AuditLog.verify(client: client, logger: logger) == .ok(rows: 4))
         }
@@ -132,7 +137,7 @@ extension TestServers {
             // Only a superuser can switch the trigger off (replica mode skips ordinary triggers).
             try await TestServers.asSuperuser(in: schema) { connection in
                 try await connection.query("SET LOCAL session_replication_role = replica", logger: logger)
-                try await connection.query("UPDATE audit_log SET summary = summary WHERE seq = \(target.seq)", logger: logger)
+                try await connection.query("UPDATE audit_log SET summary = 'amount 0 -> 1' WHERE seq = \(target.seq)", logger: logger)
             }
             let verdict = try await AuditLog.verify(client: client, logger: logger)
             guard case .broken(let seq, let position, let reason) = verdict else {
@@ -145,14 +150,15 @@ extension TestServers {
         }
     }
 
-    @Test func aRowDeletedBehindTheTriggersBackBreaksTheChainAfterIt() async throws {
+    @Test(arguments: ["audit_log", "audit_chain"])
+    func aRowOrLinkDeletedBehindTheTriggersBackBreaksTheChainAfterIt(table: String) async throws {
         try await TestServers.withPlatformTables { client, schema in
             try await append(1...4, client)
             #expect(try await AuditLog.verify(client: client, logger: logger) == .ok(rows: 4))
             let rows = try await chain(client)
             try await TestServers.asSuperuser(in: schema) { connection in
                 try await connection.query("SET LOCAL session_replication_role = replica", logger: logger)
-                try await connection.query("DELETE FROM audit_log WHERE seq = \(rows[1].seq)", logger: logger)
+                try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE seq = \(rows[1].seq)"), logger: logger)
             }
             let verdict = try await AuditLog.verify(client: client, logger: logger)
             guard case .broken(let seq, let position, _) = verdict else {

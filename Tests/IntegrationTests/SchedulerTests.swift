@@ -52,7 +52,7 @@ import WebAPI
         try await withThrowingTaskGroup(of: Void.self) { group in
             for replica in replicas {
                 for _ in 0..<times {
-                    group.addTask { try await replica.runIfDue(replica.jobs[0]) }
+                    group.addTask { _ = try await replica.runIfDue(replica.jobs[0]) }
                 }
             }
             try await group.waitForAll()
@@ -82,7 +82,7 @@ import WebAPI
             try await tickTogether(replicas, times: 5)
             #expect(try await runs(client) == 1)
 
-            clock.set(offsetSeconds: 1_800)
+            clock.set(offsetSeconds: 3_600)
             try await tickTogether(replicas, times: 20)
             #expect(try await runs(client) == 2)
             let second = try #require(try await schedule(client))
@@ -100,9 +100,12 @@ import WebAPI
             let failing = FailSwitch()
             let work = replica(Self.hourly(failing: failing), client: client, clock: clock)
 
-            try await work.runIfDue(work.jobs[0])
+            let lookAgain = try await work.runIfDue(work.jobs[0])
             let before = try #require(try await schedule(client))
             #expect(try await runs(client) == 1)
+            // It says when to look again: the next due time it stored (to the database's microsecond).
+            #expect(abs((lookAgain ?? .distantPast).timeIntervalSince(before.next)) < 0.001, "\(String(describing: lookAgain)) vs \(before.next)")
+            #expect(try await work.runIfDue(work.jobs[0]) == before.next)
 
             clock.set(offsetSeconds: 3_600)
             failing.set(true)
@@ -114,7 +117,7 @@ import WebAPI
             #expect(try await runs(client) == 1)
 
             failing.set(false)
-            try await work.runIfDue(work.jobs[0])
+            _ = try await work.runIfDue(work.jobs[0])
             let recovered = try #require(try await schedule(client))
             #expect(recovered.runs == 2)
             #expect(recovered.next > before.next)

@@ -136,6 +136,17 @@ def run_dev(*args, check=True):
     return result
 
 
+def audit_verify(service):
+    """`scripts/dev audit SERVICE verify`. Only when it says another sealer held the lock (its message says
+    to retry) is it run again, up to three times. Returns the CompletedProcess."""
+    for _ in range(3):
+        result = run_dev("audit", service, "verify", check=False)
+        if "another sealer holds the lock" not in result.stdout + result.stderr:
+            break
+        time.sleep(0.5)
+    return result
+
+
 def post_charge_and_wait(publisher, clinic, patient, amount, charge_id=None, timeout=30):
     """Publishes a charge as a clinic system would and waits until payments shows it in the account."""
     charge_id = charge_id or f"chg-{uuid.uuid4().hex[:12]}"

@@ -55,10 +55,10 @@ def assert_ledger_consistent(clinic_id, expected):
     # Double entry: every transfer sums to zero, so the whole ledger does.
     assert sql(f"SELECT coalesce(sum(amount), 0) FROM payments.ledger_entries WHERE clinic_id = '{clinic_id}'") == "0"
     # Each charge id has exactly one charge transfer of two postings: nothing doubled.
-    doubled = sql("""SELECT count(*) FROM (SELECT transfer_id FROM payments.ledger_entries
+    doubled = sql(f"""SELECT count(*) FROM (SELECT transfer_id FROM payments.ledger_entries
                       WHERE clinic_id = '{clinic_id}' GROUP BY transfer_id HAVING count(*) <> 2) t""")
     assert doubled == "0"
-    receivable = sql("""SELECT coalesce(sum(amount), 0) FROM payments.ledger_entries
+    receivable = sql(f"""SELECT coalesce(sum(amount), 0) FROM payments.ledger_entries
                          WHERE clinic_id = '{clinic_id}' AND patient_id IS NOT NULL""")
     assert int(receivable) == sum(expected.values())
     total, _ = analytics_total(clinic_id)

@@ -40,7 +40,7 @@ def test_a_void_that_came_too_early_is_replayed_once_its_charge_exists(clinic_id
     time.sleep(2)
     status, body = account()
     assert body["balance"] == {"amount": 0, "currency": "USD"}
-    assert [e["kind"] for e in body["entries"]] == ["charge", "charge-reversal"]
+    assert [e["kind"] for e in body["entries"]["data"]] == ["charge", "charge-reversal"]
 
 
 def test_metrics_count_what_was_consumed_and_published(clinic_id, publisher):

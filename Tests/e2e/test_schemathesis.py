@@ -12,7 +12,7 @@ import pytest
 from conftest import SERVICES, Publisher, http_port, post_charge_and_wait, token
 
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance"
-MAX_EXAMPLES = "25"
+MAX_EXAMPLES = "50"
 SEED = "20261125"  # fixed, so a failure reproduces with the command the test prints
 
 

@@ -8,7 +8,7 @@ named to sort (and so run) last. A new run of test_audit.py needs a fresh enviro
 import re
 import uuid
 
-from conftest import post_charge_and_wait, request, run_dev, sql, token, wait_until
+from conftest import audit_verify, post_charge_and_wait, request, sql, token, wait_until
 
 
 def superuser_sql(statements):
@@ -31,14 +31,14 @@ def test_a_changed_sealed_row_is_found_and_named(clinic_id, publisher):
                10, "the adjustment's audit line was not sealed")
     seq, position = sql(f"SELECT seq, chain_position FROM payments.audit_log WHERE seq = ({seq_of})").split("|")
 
-    before = run_dev("audit", "payments", "verify", check=False)
+    before = audit_verify("payments")
     assert before.returncode == 0 and re.fullmatch(r"payments: audit ok \d+ rows", before.stdout.strip()), \
         f"payments' chain must verify before the tamper: {before.stdout}{before.stderr}"
 
     superuser_sql(f"UPDATE payments.audit_log SET summary = summary || ' (edited)' WHERE seq = {seq}")
     assert sql(f"SELECT summary FROM payments.audit_log WHERE seq = {seq}").endswith("(edited)")
 
-    after = run_dev("audit", "payments", "verify", check=False)
+    after = audit_verify("payments")
     assert after.returncode == 1, f"verify exit {after.returncode} after a tamper: {after.stdout}{after.stderr}"
     expected = f"payments: audit BROKEN at row id {seq} (chain position {position}): "
     assert after.stdout.startswith(expected), f"expected {expected!r}…, got {after.stdout!r}"

@@ -133,6 +133,7 @@ prove_the_run_can_fail() {
     grep -E "error:" "$log" | grep -v "^ *|" | awk '!seen[$0]++' | head -n 20 >&2 || true
     return 1
   fi
+  say "it does: theRunCanFail, red on purpose, made swift test fail"
 }
 
 cmd_publish_demo() {
