@@ -80,12 +80,12 @@ struct EventPipeline: Sendable {
            !contentType.lowercased().hasPrefix(EventEnvelope.contentType) {
             return .failure(.permanent("content-type is '\(contentType)'; events must be \(EventEnvelope.contentType)"))
         }
+        // Card numbers first: no later reason may repeat one.
+        if let field = CardNumberGuard.fieldWithCardNumber(inJSON: delivery.body) {
+            return .failure(.permanent(CardNumberGuard.reason(field: field)))
+        }
         if let key = DuplicateKeys.first(in: delivery.body) {
             return .failure(.permanent("the body has the key '\(key)' twice in one object"))
-        }
-        if CardNumberGuard.mayContainCardNumber(delivery.body),
-           let field = CardNumberGuard.fieldWithCardNumber(inJSON: delivery.body) {
-            return .failure(.permanent(CardNumberGuard.reason(field: field)))
         }
         let envelope: EventEnvelope
         do { envelope = try EventEnvelope(amqpHeaders: delivery.headers) } catch {

@@ -38,17 +38,20 @@ public enum IdempotencyKeys {
     /// Must run inside a transaction; it takes the key's row lock until that transaction ends.
     public static func claim(clinicId: String, key: String, on connection: PostgresConnection, logger: Logger,
                              wait: Duration = .seconds(10)) async throws -> StoredAnswer? {
-        let milliseconds = wait.components.seconds * 1_000
+        let milliseconds = max(1, wait.components.seconds * 1_000 + wait.components.attoseconds / 1_000_000_000_000_000)
         try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = \(milliseconds)"), logger: logger)
         // Taking the key's advisory lock first serialises requests with one key; the holder answers
         // before the next looks.
         do {
-            try await connection.query(
+            // Reading the result is what surfaces the lock timeout (55P03) here rather than on the next query.
+            _ = try await connection.query(
                 "SELECT pg_advisory_xact_lock(hashtext('clinicledger.idempotency:' || \(clinicId) || ':' || \(key)))",
-                logger: logger)
+                logger: logger).collect()
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "55P03" {
             throw InProgress()
         }
+        // The wait applies to the key only, not to the row locks the route takes afterwards.
+        try await connection.query("SET LOCAL lock_timeout = 0", logger: logger)
         for try await (fingerprint, status, body) in try await connection.query("""
             SELECT fingerprint, response_status, response_body FROM idempotency_keys
             WHERE clinic_id = \(clinicId) AND key = \(key)

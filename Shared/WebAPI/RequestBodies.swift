@@ -7,11 +7,12 @@ public enum RequestBodies {
     /// The body as `T`. A card number anywhere in it is refused (422) before anything else reads it.
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(APIError) -> T {
         if bytes.isEmpty { throw .invalid("the request needs a JSON body", code: "body_missing") }
-        if let key = DuplicateKeys.first(in: bytes) {
-            throw .invalid("the body has the key '\(key)' twice in one object", param: key, code: "body_invalid")
-        }
+        // Card numbers first: no later message may repeat one.
         if let field = CardNumberGuard.fieldWithCardNumber(inJSON: bytes) {
             throw CardNumberGuard.refusal(field: field)
+        }
+        if let key = DuplicateKeys.first(in: bytes) {
+            throw .invalid("the body has the key '\(key)' twice in one object", param: key, code: "body_invalid")
         }
         do {
             return try JSONCoders.decoder.decode(T.self, from: Data(bytes))

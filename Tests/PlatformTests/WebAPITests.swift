@@ -228,6 +228,12 @@ import Testing
         #expect(!hasDigits, "\(message)")
     }
 
+    @Test func aCardNumberHiddenInJSONEscapesIsRefused() {
+        let error = refusal(#"{"patient":{"given":"Ana","family":"López"},"amount":1,"memo":"4242\u00204242\u00204242\u00204242"}"#)
+        #expect(error?.code == "card_number_refused")
+        #expect(error?.param == "memo")
+    }
+
     /// A duplicated key is reported by name; when that key is a card number, the refusal must still be the
     /// card-number one, which never repeats the digits.
     @Test func aDuplicatedKeyThatIsACardNumberIsNotEchoed() {
@@ -271,7 +277,8 @@ import Testing
         #expect(PlatformMiddleware.requestId(from: header) == header)
     }
 
-    @Test(arguments: ["has spaces", "line\nbreak", "cr\rlf", String(repeating: "a", count: 200), "", "ünïcode", "semi;colon", "a\u{0}b"])
+    @Test(arguments: ["has spaces", "line\nbreak", "cr\rlf", String(repeating: "a", count: 200), "", "ünïcode", "semi;colon", "a\u{0}b",
+                       "4242424242424242", "4242-4242-4242-4242"])
     func anOddHeaderIsReplacedByAUUID(header: String) {
         let id = PlatformMiddleware.requestId(from: header)
         #expect(id != header)

@@ -7,7 +7,8 @@ import time
 import urllib.request
 
 from conftest import (
-    ROOT, charge_body, dead_letters, get_json, headers_for, http_port, process_running, service_pid, wait_until)
+    ROOT, SERVICES, charge_body, dead_letters, get_json, headers_for, http_port, process_running, psql_as_service, service_pid,
+    sql, wait_until)
 
 
 def run_dev(*args):
@@ -116,3 +117,13 @@ def test_services_reconnect_after_a_broker_restart(clinic_id):
 def test_services_reconnect_after_a_database_restart(clinic_id, publisher):
     run_dev("restart", "postgres")
     charge_lands(clinic_id, publisher, "pat-after-db", 4400)
+    # The background work (audit sealer, scheduled jobs) came back too: a row written now is sealed
+    # into each service's chain within moments (README: within a quarter of a second).
+    for service in SERVICES:
+        inserted = psql_as_service(service, f"""
+            INSERT INTO audit_log (clinic_id, subject, role, action, object_type, object_id, summary)
+            VALUES ('{clinic_id}', 'e2e', 'system', 'e2e.probe', 'probe', 'after-db-restart', 'probe row') RETURNING seq""")
+        assert inserted.returncode == 0, inserted.stderr
+        seq = inserted.stdout.strip().splitlines()[0]
+        wait_until(lambda: sql(f"SELECT count(*) FROM {service}.audit_chain WHERE seq = {seq}") == "1" or "unsealed", 10,
+                   f"{service} did not seal its audit row {seq} after the database restart (its background work is stuck?)")
