@@ -157,6 +157,10 @@ struct EventProcessing: Service {
             do {
                 try await migrate()
                 break
+            } catch let error as MigrationError {
+                // Not a passing outage: this build and the database disagree. Stop, and say why.
+                logger.critical("migrations cannot be applied; stopping", metadata: ["error": "\(error)"])
+                throw error
             } catch {
                 logger.error("cannot apply migrations yet; retrying", metadata: ["error": "\(String(reflecting: error))"])
                 try await Task.sleep(for: backoff)
