@@ -36,10 +36,7 @@ enum AuditRoutes {
         api.get("/v1/audit", .staff(.auditRead), summary: "The audit trail: who changed what, when, and why",
                 query: [.string("objectId", "only lines about this object")] + QueryParameter.paging, output: Lines.self) { call in
             let page = try PageRequest(call.query)
-            let after = try page.startingAfter.map { text throws(APIError) -> Int64 in
-                guard let seq = Int64(text) else { throw .invalid("starting_after must be an audit line id", param: "starting_after") }
-                return seq
-            } ?? 0
+            let after = try page.numericCursor("an audit line id")
             let rows = try await AuditLog.rows(
                 clinicId: call.caller.clinicId, objectId: call.query["objectId"], afterSeq: after, limit: page.limit + 1,
                 client: resources.client, logger: resources.logger)

@@ -19,6 +19,13 @@ public struct PageRequest: Sendable {
         }
         startingAfter = query["starting_after"].flatMap { $0.isEmpty ? nil : $0 }
     }
+
+    /// `starting_after` as a numeric id (0 when absent), for lists ordered by a sequence number.
+    public func numericCursor(_ what: String) throws(APIError) -> Int64 {
+        guard let startingAfter else { return 0 }
+        guard let id = Int64(startingAfter) else { throw .invalid("starting_after must be \(what)", param: "starting_after") }
+        return id
+    }
 }
 
 /// One page of a list: `{"data": [...], "has_more": bool}`. Fetch `limit + 1` rows and pass them all:

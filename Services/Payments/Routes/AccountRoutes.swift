@@ -43,10 +43,7 @@ enum AccountRoutes {
                 output: Account.self) { call in
             let patientId = try call.parameter("patientId")
             let page = try PageRequest(call.query)
-            let after = try page.startingAfter.map { text throws(APIError) -> Int64 in
-                guard let id = Int64(text) else { throw .invalid("starting_after must be an entry id", param: "starting_after") }
-                return id
-            } ?? 0
+            let after = try page.numericCursor("an entry id")
             guard let account = try await load(clinicId: call.caller.clinicId, patientId: patientId, after: after,
                                                 limit: page.limit, resources) else {
                 throw APIError.notFound("account for patient", patientId)
