@@ -1,6 +1,7 @@
 """The audit trail: an adjustment leaves a line (who, what, which request) that admin can read; every
 service's hash chain verifies; a service's own database login cannot change, delete or empty its
-audit log. (Breaking a chain on purpose is test_zz_audit_tamper.py, which runs last.)"""
+audit trail (audit_log, and the chain of hashes in audit_chain). (Breaking a chain on purpose is
+test_zz_audit_tamper.py, which runs last.)"""
 import re
 import uuid
 

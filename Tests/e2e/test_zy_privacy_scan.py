@@ -105,6 +105,14 @@ def baited(spy):
             answer = request("POST", "payments", "/v1/adjustments", bearer=bearer, body=body, headers={"Idempotency-Key": key})
             sent["http"].append((field, bait, key, body, answer))
 
+    # Headers: a card number as the Idempotency-Key, and as the X-Request-Id (which is logged and echoed).
+    body = {"patientId": "pat-bait-charge", "amount": {"amount": 100, "currency": "USD"}, "kind": "write_off",
+            "reason": "key bait"}
+    sent["key"] = request("POST", "payments", "/v1/adjustments", bearer=bearer, body=body,
+                          headers={"Idempotency-Key": re.sub(r"\D", "", BAITS[0])})
+    sent["request_id"] = request("GET", "payments", "/v1/patients/pat-bait-charge/account", bearer=bearer,
+                                 headers={"X-Request-Id": BAITS[1]})
+
     # The escaped bait, once over HTTP and once in a patient event.
     raw_http = ('{"patientId": "pat-bait-charge", "amount": {"amount": 100, "currency": "USD"}, "kind": "write_off", '
                 f'"reason": "card {ESCAPED_JSON}"}}').encode()
@@ -173,6 +181,16 @@ def test_card_numbers_in_adjustments_are_refused(baited):
     answer = request("POST", "payments", "/v1/adjustments", bearer=token("billing_staff", baited["clinic"]), body=clean,
                      headers={"Idempotency-Key": key})
     assert answer.status == 201 and "idempotent-replayed" not in answer.headers, answer.text
+
+
+def test_card_numbers_in_headers_are_refused_or_replaced(baited):
+    key = baited["key"]
+    assert key.status == 422, key.text
+    assert key.body["error"]["code"] == "card_number_refused" and key.body["error"].get("param") == "Idempotency-Key", key.text
+    answer = baited["request_id"]
+    assert answer.status == 200, answer.text
+    echoed = answer.headers.get("x-request-id", "")
+    assert echoed and not re.search(r"\d{4}[ -]?\d{4}[ -]?\d{4}", echoed), f"a card number was taken as the request id: {echoed}"
 
 
 def test_card_numbers_written_as_json_escapes_are_refused_too(baited):
