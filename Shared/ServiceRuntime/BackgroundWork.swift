@@ -28,9 +28,11 @@ struct BackgroundWork: Service {
             ticks += 1
             if migrated.isSet, clockMoved || ticks % Self.databaseEvery == 0 {
                 do {
-                    try await AuditLog.seal(client: runner.client, logger: logger)
+                    // Like an event batch, a pass that has not finished in time is given up, so that a
+                    // call left unanswered across a Postgres restart cannot stop the work for good.
+                    try await withDeadline(EventPipeline.batchDeadline) { try await AuditLog.seal(client: runner.client, logger: logger) }
                     for job in jobs where nextDue[job.name].map({ $0 <= runner.clock.now() }) ?? true {
-                        nextDue[job.name] = try await runIfDue(job)
+                        nextDue[job.name] = try await withDeadline(EventPipeline.batchDeadline) { try await runIfDue(job) }
                     }
                 } catch {
                     logger.warning("background work failed; retrying", metadata: ["error": "\(String(reflecting: error))"])

@@ -148,10 +148,14 @@ public struct APIRoutes {
         return key
     }
 
+    /// Over the method, the path and the body as canonical JSON (keys sorted, no spacing), so that the
+    /// same request sent with other spacing or key order is the same request.
     static func fingerprint(method: String, path: String, body: [UInt8]) -> String {
+        let canonical = (try? JSONCoders.decoder.decode(JSONValue.self, from: Data(body)))
+            .flatMap { try? JSONCoders.encoder.encode($0) }.map(Array.init) ?? body
         var hash = SHA256()
         hash.update(data: Array("\(method) \(path)\n".utf8))
-        hash.update(data: body)
+        hash.update(data: canonical)
         return hash.finalize().map { String(format: "%02x", $0) }.joined()
     }
 

@@ -94,6 +94,7 @@ public final class RouteCatalog: Sendable {
         for query in route.query {
             var schema: [String: JSONValue] = ["type": .string(query.type)]
             if query.name == "limit" { schema["minimum"] = 1; schema["maximum"] = 100 }
+            if query.name == "starting_after" { schema["pattern"] = "^[0-9]+$" }
             parameters.append(["name": .string(query.name), "in": "query", "required": .bool(query.required),
                                "description": .string(query.description), "schema": .object(schema)])
         }

@@ -199,6 +199,8 @@ GRANT CONNECT ON DATABASE clinicledger TO $s;
 SQL
   done
   psql_admin -d clinicledger -c "REVOKE ALL ON DATABASE clinicledger FROM PUBLIC; REVOKE ALL ON SCHEMA public FROM PUBLIC;"
+  # The audit trail stays append-only even for the login that owns it (event triggers; superuser only).
+  psql_admin -d clinicledger -f "$ROOT/compose/protect-audit.sql"
 }
 
 write_env() {

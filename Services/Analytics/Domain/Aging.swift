@@ -47,3 +47,27 @@ public struct ReceivablesSummary: Codable, Equatable, Sendable {
         return AgingBucket.allCases.map { BucketAmount(bucket: $0, amount: Money(amount: sums[$0]!, currency: currency)) }
     }
 }
+
+/// One patient's open items in one currency, with credits applied the way practices age them: a credit
+/// (write-off, discount, later a payment) pays the oldest items first. Pure.
+public struct PatientItems: Sendable {
+    /// Charges, and adjustments that raised the balance, dated.
+    public var items: [(date: CalendarDate, amount: Int64)] = []
+    /// The sum of what lowered the balance other than voids (positive).
+    public var credits: Int64 = 0
+
+    public init() {}
+
+    /// What is still open after the credits, oldest first; a credit beyond every item is left out (a
+    /// credit balance is not aged).
+    public func open() -> [(serviceDate: CalendarDate, amount: Int64)] {
+        var remaining = credits
+        var open: [(serviceDate: CalendarDate, amount: Int64)] = []
+        for item in items.sorted(by: { $0.date < $1.date }) {
+            let paid = min(max(remaining, 0), item.amount)
+            remaining -= paid
+            if item.amount - paid > 0 { open.append((item.date, item.amount - paid)) }
+        }
+        return open
+    }
+}

@@ -29,13 +29,25 @@ enum SummaryRoutes {
             {
                 totals[currency] = (amount, Int(patients))
             }
-            var open: [String: [(serviceDate: CalendarDate, amount: Int64)]] = [:]
-            for try await (currency, serviceDate, amount) in try await resources.client.query("""
-                SELECT currency, service_date::text, sum(amount)::bigint FROM open_charges
-                WHERE clinic_id = \(clinicId) AND NOT reversed GROUP BY currency, service_date
-                """, logger: resources.logger).decode((String, String, Int64).self)
+            // Per patient and currency: charges and raising adjustments as dated items, lowering ones as credits.
+            var patients: [String: PatientItems] = [:]
+            for try await (patient, currency, date, amount) in try await resources.client.query("""
+                SELECT patient_id, currency, service_date::text, amount FROM open_charges
+                WHERE clinic_id = \(clinicId) AND NOT reversed
+                UNION ALL
+                SELECT patient_id, currency, occurred_on::text, change FROM balance_adjustments WHERE clinic_id = \(clinicId)
+                """, logger: resources.logger).decode((String, String, String, Int64).self)
             {
-                if let date = CalendarDate(serviceDate) { open[currency, default: []].append((date, amount)) }
+                let key = "\(currency)\u{0}\(patient)"
+                if amount < 0 {
+                    patients[key, default: PatientItems()].credits += -amount
+                } else if let day = CalendarDate(date) {
+                    patients[key, default: PatientItems()].items.append((day, amount))
+                }
+            }
+            var open: [String: [(serviceDate: CalendarDate, amount: Int64)]] = [:]
+            for (key, items) in patients {
+                open[String(key.prefix(3)), default: []] += items.open()
             }
             let currencies = Set(totals.keys).union(open.keys).sorted()
             return Summary(clinicId: clinicId, asOf: today.description, receivables: currencies.map { currency in

@@ -37,5 +37,17 @@ enum AnalyticsMigrations {
         Migration(2, "when each charge became visible, for latency figures", [
             "ALTER TABLE open_charges ADD COLUMN recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()",
         ]),
+        Migration(3, "balance adjustments, for aging", [
+            """
+            CREATE TABLE balance_adjustments (
+                clinic_id text NOT NULL,
+                adjustment_id text NOT NULL,
+                patient_id text NOT NULL,
+                currency char(3) NOT NULL,
+                change bigint NOT NULL,
+                occurred_on date NOT NULL,
+                PRIMARY KEY (clinic_id, adjustment_id))
+            """,
+        ]),
     ]
 }

@@ -3,13 +3,13 @@ import Contracts
 /// A change to what a patient owes that is not a charge or a payment: a write-off, a courtesy
 /// discount, or a correction. Each has a reason; large ones need the practice owner.
 public struct AdjustmentRequest: Codable, Sendable {
-    public enum Kind: String, Codable, Sendable, CaseIterable {
+    public enum Kind: String, Codable, Sendable, CaseIterable, SchemaEnum {
         case writeOff = "write_off"
         case courtesyDiscount = "courtesy_discount"
         case correction
     }
 
-    public enum Direction: String, Codable, Sendable {
+    public enum Direction: String, Codable, Sendable, CaseIterable, SchemaEnum {
         case decrease, increase
     }
 

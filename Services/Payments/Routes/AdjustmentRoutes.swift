@@ -9,7 +9,7 @@ enum AdjustmentRoutes {
     struct Adjustment: APIExample {
         var id: String
         var patientId: String
-        var kind: String
+        var kind: AdjustmentRequest.Kind
         var amount: Money
         var reason: String
         var note: String?
@@ -17,7 +17,7 @@ enum AdjustmentRoutes {
         var balance: Money
 
         static let example = Adjustment(
-            id: "adj_3f2a", patientId: "pat-1001", kind: "write_off", amount: Money(amount: 1_500, currency: "USD"),
+            id: "adj_3f2a", patientId: "pat-1001", kind: .writeOff, amount: Money(amount: 1_500, currency: "USD"),
             reason: "small balance write-off", note: "approved at the desk", balance: Money(amount: 17_000, currency: "USD"))
     }
 
@@ -55,8 +55,8 @@ enum AdjustmentRoutes {
                 change: Money(amount: request.balanceChange, currency: request.amount.currency), version: after.version,
                 cause: BalanceChangeCause(adjustmentId: id)), aggregateId: request.patientId)
             try change.audit("adjustment.created", objectType: "adjustment", objectId: id,
-                             summary: "\(request.kind.rawValue) \(request.balanceChange) \(request.amount.currency) on patient \(request.patientId); balance \(before) -> \(after.balance); reason: \(request.reason)")
-            return Adjustment(id: id, patientId: request.patientId, kind: request.kind.rawValue, amount: request.amount,
+                             summary: "\(request.kind.rawValue) \(request.balanceChange) \(request.amount.currency) on patient \(request.patientId); balance \(before) -> \(after.balance); reason on the adjustment")
+            return Adjustment(id: id, patientId: request.patientId, kind: request.kind, amount: request.amount,
                               reason: request.reason, note: request.note, balance: balance)
         }
     }
