@@ -18,6 +18,7 @@ public struct PlatformMiddleware: RouterMiddleware {
         let requestId = Self.requestId(from: request.headers[.requestId])
         context.requestId = requestId
         context.logger[metadataKey: "request_id"] = "\(requestId)"
+        let started = ContinuousClock.now
         var response: Response
         do {
             if PublicRoutes.entry(for: request.uri.path) == nil {
@@ -35,7 +36,17 @@ public struct PlatformMiddleware: RouterMiddleware {
             response = try apiError.response(from: request, context: context)
         }
         response.headers[.requestId] = requestId
+        let elapsed = (ContinuousClock.now - started).components
+        context.logger.info("request", metadata: [
+            "method": "\(request.method.rawValue)", "path": "\(Self.loggable(request.uri.path))",
+            "status": "\(response.status.code)", "ms": "\(elapsed.seconds * 1_000 + elapsed.attoseconds / 1_000_000_000_000_000)",
+        ])
         return response
+    }
+
+    /// The path as it may be logged: never a card number, even one typed into an id.
+    static func loggable(_ path: String) -> String {
+        CardNumberGuard.mayContainCardNumber(Array(path.utf8)) ? CardNumbers.redact(path) : path
     }
 
     /// A caller's id when it is a sensible token (so logs stay clean), else a new one.

@@ -273,17 +273,15 @@ def measure():
     saturated = load.latencies_ms()
 
     # Latency at steady rates: the target's, and a lower one that shows where the knee is.
+    # A latency is labelled with the rate the publisher really kept up (the suite's confirms slow it when
+    # the machine is saturated), next to the rate asked for.
     steady_latencies = {}
     for rate in (args.rate * 2 // 3, args.rate):
         steady = Charges()
         steady.post(rate * 10, rate)
-        # A latency "at R/s" is one only if the publisher kept up R/s.
-        if steady.achieved_rate() < rate * 0.9:
-            raise NotMeasured(f"the publisher reached {steady.achieved_rate():.0f} charges/s, not the {rate}/s the "
-                              f"latency figure would be labelled with")
         steady.wait_visible(rate * 10, 300)
-        steady_latencies[rate] = steady.latencies_ms()
-    latencies = steady_latencies[args.rate]
+        steady_latencies[rate] = (steady.achieved_rate(), steady.latencies_ms())
+    achieved, latencies = steady_latencies[args.rate]
     peak_rss = {s: memory_mb(pid_of(s), "VmHWM") for s in SERVICES}
 
     broker = raw_broker(args.charges)
@@ -299,8 +297,9 @@ def measure():
         ("charges published", f"{args.charges}"), ("publisher rate (charges/s)", f"{args.charges / publish_seconds:.0f}"),
         ("end to end (charges/s)", f"{throughput:.0f}"), ("messages per charge", f"{messages_per_charge:.2f}"),
         ("latency at saturation p50 (ms)", f"{percentile(saturated, 50):.0f}"),
-        *[(f"latency at {rate}/s p{p} (ms)", f"{percentile(values, p):.1f}")
-          for rate, values in steady_latencies.items() for p in (50, 95, 99)],
+        *[row for rate, (reached, values) in steady_latencies.items()
+          for row in [(f"asked {rate}/s, publisher reached (charges/s)", f"{reached:.0f}")]
+          + [(f"latency at {rate}/s p{p} (ms)", f"{percentile(values, p):.1f}") for p in (50, 95, 99)]],
         ("raw broker publish, confirm/100 (msg/s)", f"{broker['publish_confirm_every_100_per_second']}"),
         ("raw broker consume, prefetch 300 (msg/s)", f"{broker['consume_prefetch_300_per_second']}"),
         ("raw broker publish + consume (msg/s)", f"{broker['publish_and_consume_per_second']}"),
@@ -316,7 +315,7 @@ def measure():
         print(f"{k:15}{'':>10}{'':>13}{'':>13}{cpu[k]:>14.0f}")
     print(f"{'publisher':15}{'':>10}{'':>13}{'':>13}{load.cpu_seconds / wall * 100:>14.0f}")
     print(f"\nbench: {throughput:.0f} events/s end to end ({share:.0f}% of the raw broker rate, {raw_charges:.0f} charges/s), "
-          f"p99 {percentile(latencies, 99):.0f} ms at {args.rate}/s, idle RSS max {max(idle_rss.values()):.0f} MB, "
+          f"p99 {percentile(latencies, 99):.0f} ms at {args.rate}/s asked ({achieved:.0f}/s reached), idle RSS max {max(idle_rss.values()):.0f} MB, "
           f"start max {max(startup.values()):.2f} s")
 
 
