@@ -102,7 +102,10 @@ let package = Package(
         .executableTarget(
             name: "broker-bench", dependencies: ["Messaging", log], path: "Tests/Bench", swiftSettings: swiftSettings
         ),
-        .testTarget(name: "PlatformTests", dependencies: ["Privacy", "Documents", "WebAPI", "ServiceRuntime"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PlatformTests", dependencies: ["Privacy", "Documents", "WebAPI", "ServiceRuntime", "Storage"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts"], swiftSettings: swiftSettings),
         .testTarget(name: "PaymentsTests", dependencies: ["PaymentsService", "Contracts"], swiftSettings: swiftSettings),
         .testTarget(name: "AnalyticsTests", dependencies: ["AnalyticsService", "Contracts"], swiftSettings: swiftSettings),

@@ -20,6 +20,7 @@ struct BackgroundWork: Service {
     func run() async throws {
         // When each job is next due, as last read from the database: a job is looked at only then.
         var nextDue: [String: Date] = [:]
+        var sealer = AuditLog.SealerMemory()
         var ticks = 0
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let before = runner.clock.offsetSeconds
@@ -30,7 +31,11 @@ struct BackgroundWork: Service {
                 do {
                     // Like an event batch, a pass that has not finished in time is given up, so that a
                     // call left unanswered across a Postgres restart cannot stop the work for good.
-                    try await withDeadline(EventPipeline.batchDeadline) { try await AuditLog.seal(client: runner.client, logger: logger) }
+                    sealer = try await withDeadline(EventPipeline.batchDeadline) { [sealer] in
+                        var memory = sealer
+                        try await AuditLog.seal(client: runner.client, logger: logger, memory: &memory)
+                        return memory
+                    }
                     for job in jobs where nextDue[job.name].map({ $0 <= runner.clock.now() }) ?? true {
                         nextDue[job.name] = try await withDeadline(EventPipeline.batchDeadline) { try await runIfDue(job) }
                     }

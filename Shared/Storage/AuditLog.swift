@@ -109,41 +109,62 @@ public enum AuditLog {
             """, logger: logger)
     }
 
+    /// What a sealer remembers between passes: sequence numbers it skipped because they were not
+    /// committed yet (a writer still in its transaction, or one that rolled back), so that each pass reads
+    /// only new rows and those few, never the whole table.
+    public struct SealerMemory: Sendable {
+        var gaps: [Int64: Date] = [:]
+        /// The first pass looks at every row, so a sealer that starts or takes over misses nothing.
+        var lookedAtEverything = false
+        /// A skipped number not seen for this long was rolled back: it will never commit.
+        static let gapLifetime: TimeInterval = 600
+
+        public init() {}
+    }
+
     /// Chains the committed rows that are not sealed yet, oldest first; returns how many it sealed. One
     /// sealer per schema at a time (a transaction advisory lock): with `wait` false another sealer at work
     /// means 0 now; with `wait` true this one waits for its turn.
     @discardableResult
-    public static func seal(client: PostgresClient, logger: Logger, limit: Int = 5_000, wait: Bool = false) async throws -> Int {
-        try await client.inTransaction(logger: logger) { connection in
+    public static func seal(client: PostgresClient, logger: Logger, memory: inout SealerMemory, limit: Int = 5_000,
+                            wait: Bool = false) async throws -> Int {
+        var memo = memory
+        let sealed = try await client.inTransaction(logger: logger) { connection in
             let lock: PostgresQuery = wait
                 ? "SELECT true FROM (SELECT pg_advisory_xact_lock(hashtext('clinicledger.audit-seal:' || current_schema()))) AS l"
                 : "SELECT pg_try_advisory_xact_lock(hashtext('clinicledger.audit-seal:' || current_schema()))"
             guard try await connection.query(lock, logger: logger).collect().first?.decode(Bool.self) == true else { return 0 }
             var position: Int64 = 0
             var previous = genesis
-            var lastSeq: Int64 = 0
-            for try await (last, hash, seq) in try await connection.query(
-                "SELECT position, hash, seq FROM audit_chain ORDER BY position DESC LIMIT 1", logger: logger
-            ).decode((Int64, String, Int64).self) {
+            for try await (last, hash) in try await connection.query(
+                "SELECT position, hash FROM audit_chain ORDER BY position DESC LIMIT 1", logger: logger
+            ).decode((Int64, String).self) {
                 position = last
                 previous = hash
-                lastSeq = seq
             }
-            // Rows usually commit in seq order; one that committed late (a long transaction) has a seq
-            // below the last sealed one. Look back a window for those, so each look stays cheap.
+            // Rows above the highest sealed number are new; below it, only remembered gaps can be unsealed.
+            let lastSeq = try await connection.query("SELECT coalesce(max(seq), 0) FROM audit_chain", logger: logger)
+                .collect().first?.decode(Int64.self) ?? 0
+            let query: PostgresQuery = memo.lookedAtEverything
+                ? """
+                  SELECT a.seq, audit_row_content(a) FROM audit_log a
+                  WHERE (a.seq > \(lastSeq) OR a.seq = ANY(\(Array(memo.gaps.keys))))
+                    AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = a.seq)
+                  ORDER BY a.seq LIMIT \(limit)
+                  """
+                : """
+                  SELECT a.seq, audit_row_content(a) FROM audit_log a
+                  WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = a.seq)
+                  ORDER BY a.seq LIMIT \(limit)
+                  """
             var seqs: [Int64] = [], positions: [Int64] = [], prevs: [String] = [], hashes: [String] = []
-            for try await (seq, content) in try await connection.query("""
-                SELECT a.seq, audit_row_content(a) FROM audit_log a
-                WHERE a.seq > \(lastSeq - lateWindow)
-                  AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = a.seq)
-                ORDER BY a.seq LIMIT \(limit)
-                """, logger: logger).decode((Int64, String).self)
-            {
+            for try await (seq, content) in try await connection.query(query, logger: logger).decode((Int64, String).self) {
                 position += 1
                 let hash = chainHash(previous: previous, content: content)
                 seqs.append(seq); positions.append(position); prevs.append(previous); hashes.append(hash)
                 previous = hash
             }
+            memo.remember(sealed: seqs, after: lastSeq, reachedEnd: seqs.count < limit)
             guard !seqs.isEmpty else { return 0 }
             try await connection.query("""
                 INSERT INTO audit_chain (position, seq, prev_hash, hash)
@@ -151,10 +172,9 @@ public enum AuditLog {
                 """, logger: logger)
             return seqs.count
         }
+        memory = memo
+        return sealed
     }
-
-    /// How far below the last sealed row the sealer looks for rows that committed late.
-    static let lateWindow: Int64 = 100_000
 
     public static func chainHash(previous: String, content: String) -> String {
         SHA256.hash(data: Data((previous + content).utf8)).map { String(format: "%02x", $0) }.joined()
@@ -169,7 +189,8 @@ public enum AuditLog {
     /// Seals what is pending, then walks the whole chain: each link's stored hash must equal SHA-256 over
     /// the previous link's hash and its row's content, positions must run 1, 2, 3… and no row may stay unsealed.
     public static func verify(client: PostgresClient, logger: Logger) async throws -> Verdict {
-        while try await seal(client: client, logger: logger, wait: true) > 0 {}
+        var memory = SealerMemory()
+        while try await seal(client: client, logger: logger, memory: &memory, wait: true) > 0 {}
         var expectedPosition: Int64 = 1
         var previous = genesis
         let rows = try await client.query("""
@@ -230,5 +251,19 @@ public enum AuditLog {
                             objectId: id, summary: summary, requestId: requestId, eventId: eventId, hash: hash))
         }
         return rows
+    }
+}
+
+extension AuditLog.SealerMemory {
+    /// After a pass: the numbers above the last sealed one that it did not see are gaps to look at
+    /// again; gaps it sealed, or that are too old to be a transaction still running, are forgotten.
+    mutating func remember(sealed: [Int64], after lastSeq: Int64, reachedEnd: Bool, now: Date = Date()) {
+        let seen = Set(sealed)
+        for seq in seen { gaps[seq] = nil }
+        if let highest = sealed.max(), highest > lastSeq + 1 {
+            for seq in (lastSeq + 1)..<highest where !seen.contains(seq) && gaps[seq] == nil { gaps[seq] = now }
+        }
+        gaps = gaps.filter { now.timeIntervalSince($0.value) < Self.gapLifetime }
+        if reachedEnd { lookedAtEverything = true }
     }
 }
