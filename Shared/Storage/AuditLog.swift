@@ -177,7 +177,14 @@ public enum AuditLog {
     }
 
     public static func chainHash(previous: String, content: String) -> String {
-        SHA256.hash(data: Data((previous + content).utf8)).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: Array((previous + content).utf8)) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 
     public enum Verdict: Sendable, Equatable {
