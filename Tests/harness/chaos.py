@@ -133,6 +133,16 @@ def settle(clinic, timeout=600):
     return None
 
 
+def audit_problem():
+    """The audit trail survives the fault too: every service's hash chain verifies (each charge recorded
+    is an audit line, written in the batch's transaction)."""
+    for service in ("payments", "analytics"):
+        verdict = subprocess.run([os.path.join(BIN_DIR, service), "audit", "verify"], capture_output=True, text=True)
+        if verdict.returncode != 0:
+            return f"{service} audit trail does not verify: {(verdict.stdout + verdict.stderr).strip()}"
+    return None
+
+
 def charges_in_ledger(clinic):
     return int(sql(f"SELECT count(*) FROM payments.charges WHERE clinic_id = '{clinic.id}'"))
 
@@ -149,7 +159,7 @@ def scenario(name, events, fault, check=None):
     settled = settle(clinic)
     lost, doubled, consistent = invariants(clinic)
     dead = len((dead_letter_ids("payments") | dead_letter_ids("analytics")) - dead_before)
-    problem = check() if check else None
+    problem = (check() if check else None) or audit_problem()
     if problem:
         print(f"  {name}: {problem}", flush=True)
     return {"scenario": name, "sent": clinic.sent, "charges": charges_in_ledger(clinic), "lost": lost,
