@@ -156,7 +156,7 @@ public struct APIRoutes {
         var hash = SHA256()
         hash.update(data: Array("\(method) \(path)\n".utf8))
         hash.update(data: canonical)
-        return hash.finalize().map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(hash.finalize())
     }
 
     static func json<T: Encodable>(_ status: HTTPResponse.Status, _ value: T) throws -> Response {
