@@ -22,14 +22,14 @@ struct TableLayout: Sendable {
         return Double(lineCount) * leading + 2 * padding
     }
 
-    var totalWidth: Double { columnWidths.reduce(0, +) }
+    var widthInPoints: Double { columnWidths.reduce(0, +) }
 
     /// Draws one row with its top edge at `top` and returns the y of its bottom edge.
     func draw(_ row: [String], isHeader: Bool, x: Double, top: Double, on page: inout PDFPage) -> Double {
         let font: PDFFont = isHeader ? .helveticaBold : .helvetica
         let height = height(of: row, font: font)
         if isHeader {
-            page.rectangle(x: x, y: top, width: totalWidth, height: height, lineWidth: nil, fillGray: 0.9)
+            page.rectangle(x: x, y: top, width: widthInPoints, height: height, lineWidth: nil, fillGray: 0.9)
             drawHeavyRule(x: x, y: top, on: &page)
         }
         var left = x
@@ -51,13 +51,13 @@ struct TableLayout: Sendable {
         }
         let bottom = top + height
         let rule = isHeader ? 0.75 : 0.25
-        page.line(from: PDFPoint(x: x, y: bottom), to: PDFPoint(x: x + totalWidth, y: bottom), width: rule)
+        page.line(from: PDFPoint(x: x, y: bottom), to: PDFPoint(x: x + widthInPoints, y: bottom), width: rule)
         return bottom
     }
 
     /// The heavier rule that opens and closes a table. A header row draws its own, above its shading.
     func drawHeavyRule(x: Double, y: Double, on page: inout PDFPage) {
-        page.line(from: PDFPoint(x: x, y: y), to: PDFPoint(x: x + totalWidth, y: y), width: 0.75)
+        page.line(from: PDFPoint(x: x, y: y), to: PDFPoint(x: x + widthInPoints, y: y), width: 0.75)
     }
 }
 

@@ -26,27 +26,21 @@ enum AuditRoutes {
             requestId: "req-1", eventId: "evt-1", sealed: true)
     }
 
-    struct Lines: APIExample {
-        var data: [Line]
-        var has_more: Bool
-        static let example = Lines(data: [.example], has_more: false)
-    }
-
     static func add(to api: APIRoutes, _ resources: ServiceResources) {
         api.get("/v1/audit", .staff(.auditRead), summary: "The audit trail: who changed what, when, and why",
-                query: [.string("objectId", "only lines about this object")] + QueryParameter.paging, output: Lines.self) { call in
+                query: [.string("objectId", "only lines about this object")] + QueryParameter.paging, output: Page<Line>.self) { call in
             let page = try PageRequest(call.query)
             let after = try page.numericCursor("an audit line id")
             let rows = try await AuditLog.rows(
                 clinicId: call.caller.clinicId, objectId: call.query["objectId"], afterSeq: after, limit: page.limit + 1,
                 client: resources.client, logger: resources.logger)
-            let lines = rows.map {
-                Line(id: String($0.seq), recordedAt: Timestamp($0.recordedAt).description, subject: $0.subject, role: $0.role,
-                     action: $0.action, objectType: $0.objectType, objectId: $0.objectId, summary: $0.summary,
-                     requestId: $0.requestId, eventId: $0.eventId, sealed: $0.hash != nil)
+            let lines = rows.map { row in
+                let e = row.entry
+                return Line(id: String(row.seq), recordedAt: Timestamp(row.recordedAt).description, subject: e.subject,
+                            role: e.role, action: e.action, objectType: e.objectType, objectId: e.objectId,
+                            summary: e.summary, requestId: e.requestId, eventId: e.eventId, sealed: row.hash != nil)
             }
-            let shown = Page(fetched: lines, limit: page.limit)
-            return Lines(data: shown.data, has_more: shown.has_more)
+            return Page(fetched: lines, limit: page.limit)
         }
     }
 }

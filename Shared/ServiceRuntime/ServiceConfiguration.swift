@@ -86,14 +86,10 @@ public struct ServiceConfiguration: Sendable {
 func tokenSettings(_ reader: EnvironmentReader, isProduction: Bool) throws(ConfigurationError) -> TokenSettings {
     let algorithm = reader.string("JWT_ALGORITHM", default: isProduction ? "EdDSA" : "HS256")
     func file(_ key: String) throws(ConfigurationError) -> String {
-        let path = reader.string(key, default: "")
-        guard !path.isEmpty else {
+        guard let text = try reader.fileText(key) else {
             throw ConfigurationError("\(reader.name(key)) is not set: \(algorithm) tokens need it (scripts/dev up writes one for dev and test)")
         }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigurationError("\(reader.name(key)) names '\(path)', which cannot be read")
-        }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return text
     }
     let key: TokenSettings.Key
     switch algorithm {
@@ -115,15 +111,8 @@ func tokenSettings(_ reader: EnvironmentReader, isProduction: Bool) throws(Confi
 
 /// A key for patient data at rest, from `<KEY>` or the file named by `<KEY>_FILE`.
 func privacyKey<T>(_ reader: EnvironmentReader, _ key: String, _ parse: (String) throws -> T) throws(ConfigurationError) -> T {
-    var text = reader.string(key, default: "")
-    let path = reader.string("\(key)_FILE", default: "")
-    if text.isEmpty, !path.isEmpty {
-        guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigurationError("\(reader.name("\(key)_FILE")) names '\(path)', which cannot be read")
-        }
-        text = contents.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-    guard !text.isEmpty else {
+    let given = reader.string(key, default: "")
+    guard let text = given.isEmpty ? try reader.fileText("\(key)_FILE") : given, !text.isEmpty else {
         throw ConfigurationError("\(reader.name(key)) (or \(key)_FILE) is not set: patient data is stored encrypted and needs a key (scripts/dev up writes one for dev and test)")
     }
     do { return try parse(text) } catch {
@@ -144,6 +133,16 @@ struct EnvironmentReader {
 
     func string(_ key: String, default fallback: String) -> String {
         environment[name(key)] ?? environment["CLINICLEDGER_\(key)"] ?? fallback
+    }
+
+    /// The trimmed contents of the file `key` names; nil when `key` is not set.
+    func fileText(_ key: String) throws(ConfigurationError) -> String? {
+        let path = string(key, default: "")
+        guard !path.isEmpty else { return nil }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationError("\(name(key)) names '\(path)', which cannot be read")
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     func int(_ key: String, default fallback: Int) throws(ConfigurationError) -> Int {

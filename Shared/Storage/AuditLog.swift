@@ -219,17 +219,11 @@ public enum AuditLog {
         return .ok(rows: Int(expectedPosition - 1))
     }
 
-    public struct Row: Sendable, Codable {
+    /// A stored line: what was written, where it stands, and its hash once sealed.
+    public struct Row: Sendable {
         public var seq: Int64
         public var recordedAt: Date
-        public var subject: String
-        public var role: String
-        public var action: String
-        public var objectType: String
-        public var objectId: String
-        public var summary: String
-        public var requestId: String?
-        public var eventId: String?
+        public var entry: AuditEntry
         public var hash: String?
     }
 
@@ -247,8 +241,9 @@ public enum AuditLog {
         for try await (seq, at, subject, role, action, type, id, summary, requestId, eventId, hash) in try await client.query(
             query, logger: logger
         ).decode((Int64, Date, String, String, String, String, String, String, String?, String?, String?).self) {
-            rows.append(Row(seq: seq, recordedAt: at, subject: subject, role: role, action: action, objectType: type,
-                            objectId: id, summary: summary, requestId: requestId, eventId: eventId, hash: hash))
+            let entry = AuditEntry(clinicId: clinicId, subject: subject, role: role, action: action, objectType: type,
+                                   objectId: id, summary: summary, requestId: requestId, eventId: eventId)
+            rows.append(Row(seq: seq, recordedAt: at, entry: entry, hash: hash))
         }
         return rows
     }

@@ -30,7 +30,7 @@ public struct PageRequest: Sendable {
 
 /// One page of a list: `{"data": [...], "has_more": bool}`. Fetch `limit + 1` rows and pass them all:
 /// the extra one only says that there is more.
-public struct Page<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
+public struct Page<Item: Codable & Sendable>: Codable, Sendable {
     public var data: [Item]
     public var has_more: Bool
 
@@ -38,4 +38,8 @@ public struct Page<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
         data = Array(fetched.prefix(limit))
         has_more = fetched.count > limit
     }
+}
+
+extension Page: APIExample where Item: APIExample {
+    public static var example: Page { Page(fetched: [Item.example], limit: 1) }
 }

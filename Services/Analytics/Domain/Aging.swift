@@ -51,7 +51,7 @@ public struct ReceivablesSummary: Codable, Equatable, Sendable {
 /// One patient's open items in one currency, with credits applied the way practices age them: a credit
 /// (write-off, discount, later a payment) pays the oldest items first. Pure.
 public struct PatientItems: Sendable {
-    /// Charges, and adjustments that raised the balance, dated.
+    /// Charges, and other changes that raised the balance, dated.
     public var items: [(date: CalendarDate, amount: Int64)] = []
     /// The sum of what lowered the balance other than voids (positive).
     public var credits: Int64 = 0

@@ -62,16 +62,16 @@ enum ReceivablesHandlers {
             SET balance = EXCLUDED.balance, version = EXCLUDED.version
             WHERE patient_balances.version < EXCLUDED.version
             """, logger: logger)
-        // Adjustments age the balance too: a write-off pays the oldest charges first.
-        let adjustments = changes.filter { $0.event.cause.kind == .adjustment && $0.event.cause.adjustmentId != nil }
-        guard !adjustments.isEmpty else { return }
+        // Charges are aged from open_charges; every other change (a write-off, later a payment) ages too.
+        let others = changes.filter { ![.chargeRecorded, .chargeReversed].contains($0.event.cause.kind) }
+        guard !others.isEmpty else { return }
         try await connection.query("""
-            INSERT INTO balance_adjustments (clinic_id, adjustment_id, patient_id, currency, change, occurred_on)
-            SELECT * FROM unnest(\(adjustments.map(\.envelope.clinicId)), \(adjustments.map { $0.event.cause.adjustmentId! }),
-                                 \(adjustments.map(\.event.patientId)), \(adjustments.map(\.event.change.currency)),
-                                 \(adjustments.map(\.event.change.amount)),
-                                 \(adjustments.map { CalendarDate(containing: $0.envelope.time.date).description })::date[])
-            ON CONFLICT (clinic_id, adjustment_id) DO NOTHING
+            INSERT INTO other_balance_changes (clinic_id, event_id, patient_id, currency, change, occurred_on)
+            SELECT * FROM unnest(\(others.map(\.envelope.clinicId)), \(others.map(\.envelope.id)),
+                                 \(others.map(\.event.patientId)), \(others.map(\.event.change.currency)),
+                                 \(others.map(\.event.change.amount)),
+                                 \(others.map { CalendarDate(containing: $0.envelope.time.date).description })::date[])
+            ON CONFLICT (clinic_id, event_id) DO NOTHING
             """, logger: logger)
     }
 }

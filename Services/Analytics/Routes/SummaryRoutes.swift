@@ -29,13 +29,13 @@ enum SummaryRoutes {
             {
                 totals[currency] = (amount, Int(patients))
             }
-            // Per patient and currency: charges and raising adjustments as dated items, lowering ones as credits.
+            // Per patient and currency: charges and other raising changes as dated items, lowering ones as credits.
             var patients: [String: PatientItems] = [:]
             for try await (patient, currency, date, amount) in try await resources.client.query("""
                 SELECT patient_id, currency, service_date::text, amount FROM open_charges
                 WHERE clinic_id = \(clinicId) AND NOT reversed
                 UNION ALL
-                SELECT patient_id, currency, occurred_on::text, change FROM balance_adjustments WHERE clinic_id = \(clinicId)
+                SELECT patient_id, currency, occurred_on::text, change FROM other_balance_changes WHERE clinic_id = \(clinicId)
                 """, logger: resources.logger).decode((String, String, String, Int64).self)
             {
                 let key = "\(currency)\u{0}\(patient)"

@@ -37,16 +37,18 @@ enum AnalyticsMigrations {
         Migration(2, "when each charge became visible, for latency figures", [
             "ALTER TABLE open_charges ADD COLUMN recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()",
         ]),
-        Migration(3, "balance adjustments, for aging", [
+        // What moved a balance other than a charge (adjustments today; payments and insurance later), dated,
+        // so that aging can apply credits to the oldest charges.
+        Migration(3, "balance changes other than charges, for aging", [
             """
-            CREATE TABLE balance_adjustments (
+            CREATE TABLE other_balance_changes (
                 clinic_id text NOT NULL,
-                adjustment_id text NOT NULL,
+                event_id text NOT NULL,
                 patient_id text NOT NULL,
                 currency char(3) NOT NULL,
                 change bigint NOT NULL,
                 occurred_on date NOT NULL,
-                PRIMARY KEY (clinic_id, adjustment_id))
+                PRIMARY KEY (clinic_id, event_id))
             """,
         ]),
     ]

@@ -11,17 +11,11 @@ enum AccountRoutes {
         /// The balance when the account has one currency (the usual case); `balances` always lists all.
         var balance: Money?
         var balances: [Money]
-        var entries: Entries
+        var entries: Page<Entry>
 
         static let example = Account(
             patientId: "pat-1001", balance: Money(amount: 18_500, currency: "USD"),
-            balances: [Money(amount: 18_500, currency: "USD")], entries: Entries(data: [.example], has_more: false))
-    }
-
-    struct Entries: APIExample {
-        var data: [Entry]
-        var has_more: Bool
-        static let example = Entries(data: [.example], has_more: false)
+            balances: [Money(amount: 18_500, currency: "USD")], entries: .example)
     }
 
     struct Entry: APIExample {
@@ -71,8 +65,7 @@ enum AccountRoutes {
             entries.append(Entry(id: String(id), transferId: transferId, kind: kind, chargeId: chargeId,
                                  amount: Money(amount: amount, currency: currency), enteredAt: Timestamp(enteredAt).description))
         }
-        let page = Page(fetched: entries, limit: limit)
         return Account(patientId: patientId, balance: balances.count == 1 ? balances[0] : nil,
-                       balances: balances, entries: Entries(data: page.data, has_more: page.has_more))
+                       balances: balances, entries: Page(fetched: entries, limit: limit))
     }
 }
