@@ -14,16 +14,17 @@ let postgres = Target.Dependency.product(name: "PostgresNIO", package: "postgres
 let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 let jwt = Target.Dependency.product(name: "JWTKit", package: "jwt-kit")
+let httpClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
 
 /// A service is a library (domain, store, handlers, routes) plus a one-file executable named as the product.
-func service(_ name: String, folder: String) -> [Target] {
+func service(_ name: String, folder: String, extra: [Target.Dependency]) -> [Target] {
     [
         .target(
             name: "\(folder)Service",
             dependencies: [
                 "Contracts", "ServiceRuntime", "WebAPI", "Privacy", "Documents", "Storage", "Messaging",
                 log, postgres, hummingbird,
-            ],
+            ] + extra,
             path: "Services/\(folder)",
             exclude: ["Main"],
             swiftSettings: swiftSettings
@@ -37,9 +38,10 @@ func service(_ name: String, folder: String) -> [Target] {
     ]
 }
 
-let services = [
-    ("payments", "Payments"), ("insurance", "Insurance"), ("plans", "Plans"),
-    ("notifications", "Notifications"), ("analytics", "Analytics"),
+/// (executable, folder, what the service needs beyond the shared modules): payments talks to Stripe.
+let services: [(String, String, [Target.Dependency])] = [
+    ("payments", "Payments", [httpClient, crypto]), ("insurance", "Insurance", []), ("plans", "Plans", []),
+    ("notifications", "Notifications", []), ("analytics", "Analytics", []),
 ]
 
 let package = Package(
@@ -58,6 +60,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .target(name: "Contracts", path: "Contracts/Sources", swiftSettings: swiftSettings),
@@ -114,5 +117,5 @@ let package = Package(
             dependencies: ["Messaging", "Storage", "ServiceRuntime", "WebAPI", "Contracts", "PaymentsService", postgres, log],
             swiftSettings: swiftSettings
         ),
-    ] + services.flatMap { service($0.0, folder: $0.1) }
+    ] + services.flatMap { service($0.0, folder: $0.1, extra: $0.2) }
 )

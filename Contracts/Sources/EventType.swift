@@ -46,6 +46,11 @@ public enum EventCatalog {
         AppointmentScheduled.self, AppointmentCompleted.self,
         ChargePosted.self, ChargeVoided.self, TreatmentPlanProposed.self, ExpenseRecorded.self,
         ChargeRecorded.self, ChargeReversed.self, BalanceChanged.self,
+        PaymentSucceeded.self, PaymentFailed.self, PaymentRefunded.self, PaymentMethodSaved.self,
+        PaymentMethodRevoked.self, BalanceDue.self,
+        ClaimSubmitted.self, ClaimPaid.self,
+        PlanCreated.self, PlanActivated.self, PlanPaused.self, PlanDefaulted.self, PlanCompleted.self,
+        PlanCancelled.self, PlanPaymentRequested.self,
     ]
 
     public static func eventType(routingKey: String) -> (any ClinicEvent.Type)? {

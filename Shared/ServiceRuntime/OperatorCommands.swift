@@ -85,7 +85,8 @@ enum OperatorCommands {
         let runner = ChangeRunner(service: definition.name, client: client, clock: .wall, logger: logger, afterCommit: {})
         HealthRoutes.document(in: catalog)
         ServiceHost.addRoutes(definition, api: APIRoutes(router: router, runner: runner, catalog: catalog), resources: ServiceResources(
-            client: client, logger: logger, clock: .wall, cipher: configuration.cipher, blindIndex: configuration.blindIndex))
+            client: client, logger: logger, clock: .wall, cipher: configuration.cipher, blindIndex: configuration.blindIndex,
+            runner: runner))
         return catalog
     }
 }

@@ -17,11 +17,11 @@ public struct ServiceDefinition: Sendable {
     public var handlers: EventHandlers
     /// Adds the service's own HTTP routes.
     public var routes: @Sendable (APIRoutes, ServiceResources) -> Void
-    /// Time-dependent work, run once per due time across replicas.
-    public var jobs: [ScheduledJob] = []
+    /// Time-dependent work, run once per due time across replicas; made from the service's resources.
+    public var jobs: @Sendable (ServiceResources) -> [ScheduledJob]
 
     public init(name: String, defaultHTTPPort: Int, migrations: [Migration], handlers: EventHandlers,
-                jobs: [ScheduledJob] = [],
+                jobs: @escaping @Sendable (ServiceResources) -> [ScheduledJob] = { _ in [] },
                 routes: @escaping @Sendable (APIRoutes, ServiceResources) -> Void) {
         self.name = name
         self.defaultHTTPPort = defaultHTTPPort
@@ -41,4 +41,7 @@ public struct ServiceResources: Sendable {
     public let cipher: FieldCipher
     /// Exact-match look-ups of encrypted values.
     public let blindIndex: BlindIndex
+    /// Makes a change (rows, outbox events, audit lines in one transaction) outside a route's own, e.g.
+    /// to record an intent that must commit before a gateway call.
+    public let runner: ChangeRunner
 }

@@ -99,8 +99,9 @@ public enum ServiceHost {
         let catalog = RouteCatalog(service: definition.name)
         HealthRoutes(service: definition.name, client: client, consumer: consumer,
                      migrated: migrated, registry: registry).add(to: router, catalog: catalog)
-        addRoutes(definition, api: APIRoutes(router: router, runner: runner, catalog: catalog), resources: ServiceResources(
-            client: client, logger: logger, clock: clock, cipher: configuration.cipher, blindIndex: configuration.blindIndex))
+        let resources = ServiceResources(client: client, logger: logger, clock: clock, cipher: configuration.cipher,
+                                         blindIndex: configuration.blindIndex, runner: runner)
+        addRoutes(definition, api: APIRoutes(router: router, runner: runner, catalog: catalog), resources: resources)
         let http = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
@@ -114,7 +115,7 @@ public enum ServiceHost {
             },
             consumer: consumer, relay: relay, publisher: publisher, logger: logger)
         let background = BackgroundWork(
-            service: definition.name, jobs: [PlatformJobs.pruneIdempotencyKeys] + definition.jobs, runner: runner,
+            service: definition.name, jobs: [PlatformJobs.pruneIdempotencyKeys] + definition.jobs(resources), runner: runner,
             migrated: migrated, logger: logger)
 
         return ServiceGroup(configuration: .init(

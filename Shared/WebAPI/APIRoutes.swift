@@ -13,6 +13,12 @@ public protocol APIExample: Codable, Sendable {
     static var example: Self { get }
 }
 
+/// The input of a write that takes no body (a DELETE): an empty body, or `{}`.
+public struct NoBody: APIExample {
+    public init() {}
+    public static let example = NoBody()
+}
+
 /// Who may call a route: staff holding `permission`, and a patient token holding `patientPermission`
 /// (then only for its own patient: a `:patientId` in the path must be the token's, else 404).
 public struct Access: Sendable {
@@ -35,6 +41,16 @@ public struct RouteCall: Sendable {
     public let requestId: String
     public let parameters: Parameters
     public let query: [String: String]
+    /// The request's Idempotency-Key, on routes that take one.
+    public var idempotencyKey: String? = nil
+
+    /// An id derived from the clinic and the Idempotency-Key (`prefix` + 24 hex digits): a request
+    /// retried after a crash names the same object, so it is never made twice.
+    public func idempotentId(prefix: String) -> String? {
+        guard let idempotencyKey else { return nil }
+        let digest = SHA256.hash(data: Array("\(caller.clinicId)\n\(idempotencyKey)".utf8))
+        return prefix + Hex.encode(digest).prefix(24)
+    }
 
     public func parameter(_ name: String) throws -> String { try parameters.require(name) }
 }
@@ -76,14 +92,15 @@ public struct APIRoutes {
     ) {
         catalog.add(RouteDocument(
             method: method.rawValue, path: path, summary: summary, access: access, query: [], idempotent: idempotent,
-            input: try? SchemaInference.schema(of: Input.example), output: try? SchemaInference.schema(of: Output.example),
+            input: Input.self == NoBody.self ? nil : try? SchemaInference.schema(of: Input.example), output: try? SchemaInference.schema(of: Output.example),
             status: status.code))
         let runner = self.runner
         router.on(RouterPath(path), method: method) { request, context in
-            let call = try Self.authorize(request, context, access)
+            var call = try Self.authorize(request, context, access)
             let key = try idempotent ? Self.idempotencyKey(request) : nil
+            call.idempotencyKey = key
             let bytes = Array(buffer: try await request.body.collect(upTo: context.maxUploadSize))
-            let input = try RequestBodies.decode(Input.self, from: bytes)
+            let input = try (bytes.isEmpty ? NoBody() as? Input : nil) ?? RequestBodies.decode(Input.self, from: bytes)
             let fingerprint = Self.fingerprint(method: method.rawValue, path: request.uri.path, body: bytes)
             let answer: (status: Int, body: String, replayed: Bool)
             do {

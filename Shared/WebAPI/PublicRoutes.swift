@@ -10,8 +10,9 @@ public enum PublicRoutes {
         Entry(pathPrefix: "/health/", protection: "none: liveness and readiness only, no data"),
         Entry(pathPrefix: "/metrics", protection: "none: counters for the operator's scraper, no patient data"),
         Entry(pathPrefix: "/openapi.json", protection: "none: the API's own description, no data"),
-        // Later features add their doors here: signed webhooks (Stripe, SMS provider), single-use signed
-        // links (pay page, unsubscribe, PDFs) and the dashboard's sign-in page.
+        Entry(pathPrefix: "/v1/webhooks/", protection: "the sender's signature over the raw body (Stripe-Signature: HMAC-SHA256, 300 s tolerance)"),
+        // Later features add their doors here: single-use signed links (pay page, unsubscribe, PDFs) and
+        // the dashboard's sign-in page.
     ]
 
     public static func entry(for path: String) -> Entry? {

@@ -53,6 +53,16 @@ stop_services() {
   done
 }
 
+# Stops one service (SIGTERM, then SIGKILL after 15 s) and starts it again.
+restart_service() {
+  local saved=("${SERVICES[@]}")
+  SERVICES=("$1")
+  stop_services
+  SERVICES=("${saved[@]}")
+  start_service "$1"
+  wait_ready "$1"
+}
+
 cmd_up() {
   start_infra
   if [ "${DEV_SKIP_SUITE:-}" = 1 ]; then say "infrastructure only (DEV_SKIP_SUITE=1)"; return; fi

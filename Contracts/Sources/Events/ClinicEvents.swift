@@ -154,9 +154,12 @@ public struct ChargePosted: ClinicEvent {
     /// ICD-10-CM codes, most important first.
     public var diagnosisCodes: [String]?
     public var appointmentId: String?
+    /// The treatment plan this work carries out, when it is part of one (insurance and plans use it).
+    public var treatmentPlanId: String?
 
     public init(chargeId: String, patientId: String, providerId: String, serviceDate: CalendarDate,
-                procedure: Procedure, fee: Money, diagnosisCodes: [String]? = nil, appointmentId: String? = nil) {
+                procedure: Procedure, fee: Money, diagnosisCodes: [String]? = nil, appointmentId: String? = nil,
+                treatmentPlanId: String? = nil) {
         self.chargeId = chargeId
         self.patientId = patientId
         self.providerId = providerId
@@ -165,13 +168,15 @@ public struct ChargePosted: ClinicEvent {
         self.fee = fee
         self.diagnosisCodes = diagnosisCodes
         self.appointmentId = appointmentId
+        self.treatmentPlanId = treatmentPlanId
     }
 
     public static let example = ChargePosted(
         chargeId: "chg-90001", patientId: "pat-1001", providerId: "prov-12",
         serviceDate: CalendarDate(year: 2026, month: 11, day: 2)!,
         procedure: Procedure(code: "D2392", codeSystem: .cdt, tooth: "30", surfaces: ["M", "O"]),
-        fee: Money(amount: 18_500, currency: "USD"), diagnosisCodes: ["K02.52"], appointmentId: "appt-5001")
+        fee: Money(amount: 18_500, currency: "USD"), diagnosisCodes: ["K02.52"], appointmentId: "appt-5001",
+        treatmentPlanId: "tp-300")
 }
 
 /// A posted charge was cancelled by the clinic (entered in error, not performed).

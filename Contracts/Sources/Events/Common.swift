@@ -1,4 +1,5 @@
-/// A performed or planned procedure, coded in CDT (dental) or CPT (medical).
+/// A performed or planned procedure, coded in CDT (dental), CPT (medical) or HCPCS Level II (supplies,
+/// drugs, devices).
 public struct Procedure: Codable, Hashable, Sendable {
     public var code: String
     public var codeSystem: CodeSystem
@@ -18,6 +19,8 @@ public struct Procedure: Codable, Hashable, Sendable {
 public enum CodeSystem: String, Codable, Hashable, Sendable, CaseIterable, SchemaEnum {
     case cdt = "CDT"
     case cpt = "CPT"
+    /// HCPCS Level II: a letter A–V and four digits, e.g. E0114.
+    case hcpcs = "HCPCS"
 }
 
 public struct PersonName: Codable, Hashable, Sendable {

@@ -1,3 +1,5 @@
+import Foundation
+
 // Events that the payments service publishes.
 
 /// Payments recorded a charge in the patient's ledger (exactly once per `chargeId`).
@@ -11,9 +13,14 @@ public struct ChargeRecorded: ClinicEvent {
     public var procedure: Procedure
     public var fee: Money
     public var recordedAt: Timestamp
+    /// As posted (added compatibly: insurance claims and plans need them).
+    public var diagnosisCodes: [String]?
+    public var appointmentId: String?
+    public var treatmentPlanId: String?
 
     public init(chargeId: String, patientId: String, providerId: String, serviceDate: CalendarDate,
-                procedure: Procedure, fee: Money, recordedAt: Timestamp) {
+                procedure: Procedure, fee: Money, recordedAt: Timestamp, diagnosisCodes: [String]? = nil,
+                appointmentId: String? = nil, treatmentPlanId: String? = nil) {
         self.chargeId = chargeId
         self.patientId = patientId
         self.providerId = providerId
@@ -21,13 +28,25 @@ public struct ChargeRecorded: ClinicEvent {
         self.procedure = procedure
         self.fee = fee
         self.recordedAt = recordedAt
+        self.diagnosisCodes = diagnosisCodes
+        self.appointmentId = appointmentId
+        self.treatmentPlanId = treatmentPlanId
+    }
+
+    /// The recorded form of a posted charge.
+    public init(_ posted: ChargePosted, at recordedAt: Date) {
+        self.init(chargeId: posted.chargeId, patientId: posted.patientId, providerId: posted.providerId,
+                  serviceDate: posted.serviceDate, procedure: posted.procedure, fee: posted.fee,
+                  recordedAt: Timestamp(recordedAt), diagnosisCodes: posted.diagnosisCodes,
+                  appointmentId: posted.appointmentId, treatmentPlanId: posted.treatmentPlanId)
     }
 
     public static let example = ChargeRecorded(
         chargeId: "chg-90001", patientId: "pat-1001", providerId: "prov-12",
         serviceDate: CalendarDate(year: 2026, month: 11, day: 2)!,
         procedure: Procedure(code: "D2392", codeSystem: .cdt, tooth: "30", surfaces: ["M", "O"]),
-        fee: Money(amount: 18_500, currency: "USD"), recordedAt: Timestamp("2026-12-01T16:30:02.125Z")!)
+        fee: Money(amount: 18_500, currency: "USD"), recordedAt: Timestamp("2026-12-01T16:30:02.125Z")!,
+        diagnosisCodes: ["K02.52"], appointmentId: "appt-5001", treatmentPlanId: "tp-300")
 }
 
 /// Payments reversed a voided charge with a new ledger entry (the original entry stays).
@@ -90,11 +109,20 @@ public struct BalanceChangeCause: Codable, Hashable, Sendable {
     /// The adjustment (write-off, courtesy discount, correction), when one made the change. Added in
     /// a compatible way: absent for charge changes.
     public var adjustmentId: String?
+    /// The payment, or the payment a refund gives money back from.
+    public var paymentId: String?
+    public var refundId: String?
+    /// The insurance claim whose remittance was posted.
+    public var claimId: String?
 
     public enum Kind: String, Codable, Hashable, Sendable, CaseIterable, SchemaEnum {
         case chargeRecorded = "charge.recorded"
         case chargeReversed = "charge.reversed"
         case adjustment = "adjustment"
+        case payment = "payment"
+        case refund = "refund"
+        /// An insurance payment and its contractual write-off (an 835 remittance).
+        case insurancePayment = "insurance.payment"
     }
 
     public init(kind: Kind, chargeIds: [String]) {
@@ -107,11 +135,30 @@ public struct BalanceChangeCause: Codable, Hashable, Sendable {
     public static let example: BalanceChangeCause = {
         var cause = BalanceChangeCause(kind: .chargeRecorded, chargeIds: ["chg-90001"])
         cause.adjustmentId = "adj_3f2a"
+        cause.paymentId = "pay_7d1c"
+        cause.refundId = "re_19ab"
+        cause.claimId = "clm-5521"
         return cause
     }()
 
     public init(adjustmentId: String) {
         self.kind = .adjustment
         self.adjustmentId = adjustmentId
+    }
+
+    public init(paymentId: String) {
+        self.kind = .payment
+        self.paymentId = paymentId
+    }
+
+    public init(refundId: String, paymentId: String) {
+        self.kind = .refund
+        self.refundId = refundId
+        self.paymentId = paymentId
+    }
+
+    public init(claimId: String) {
+        self.kind = .insurancePayment
+        self.claimId = claimId
     }
 }

@@ -17,6 +17,8 @@ public enum ChargeRules {
             problems.append("procedure.code '\(code)' is not a CDT code (D followed by four digits)")
         case .cpt where !isCPT(code):
             problems.append("procedure.code '\(code)' is not a CPT code (five characters, the first four digits)")
+        case .hcpcs where !isHCPCS(code):
+            problems.append("procedure.code '\(code)' is not a HCPCS Level II code (a letter A–V and four digits)")
         default: break
         }
         if let tomorrow = today.adding(days: 1), charge.serviceDate > tomorrow {
@@ -34,6 +36,20 @@ public enum ChargeRules {
         }
         if !Currency.isKnown(money.currency) { problems.append("\(field).currency '\(money.currency)' is not a supported ISO 4217 code") }
         return problems
+    }
+
+    /// Codes are compared and stored in upper case: a clinic sending `d1110` means `D1110`.
+    public static func normalised(_ charge: ChargePosted) -> ChargePosted {
+        var charge = charge
+        charge.procedure.code = charge.procedure.code.trimmingCharacters(in: .whitespaces).uppercased()
+        charge.procedure.surfaces = charge.procedure.surfaces?.map { $0.uppercased() }
+        charge.diagnosisCodes = charge.diagnosisCodes?.map { $0.trimmingCharacters(in: .whitespaces).uppercased() }
+        return charge
+    }
+
+    private static func isHCPCS(_ code: String) -> Bool {
+        code.count == 5 && code.first.map { $0.isASCII && $0.isUppercase && $0 >= "A" && $0 <= "V" } == true
+            && code.dropFirst().allSatisfy(\.isASCIIDigit)
     }
 
     private static func matches(_ code: String, letter: Character, digits: Int) -> Bool {

@@ -26,7 +26,8 @@ public struct Transfer: Equatable, Sendable {
     public let postings: [Posting]
 
     public enum Kind: String, Sendable {
-        case charge, chargeReversal = "charge-reversal", adjustment
+        case charge, chargeReversal = "charge-reversal", adjustment, payment, refund
+        case insurancePayment = "insurance-payment"
     }
 
     /// A posted charge: the patient owes the fee, the practice has produced it.

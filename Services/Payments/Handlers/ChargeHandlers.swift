@@ -22,12 +22,15 @@ enum ChargeHandlers {
     ///
     /// Any rejection throws (nothing is written): for a single charge it is that charge's reason; for a
     /// batch, the pipeline runs the events again one by one, and each gets its own.
-    static func post(_ charges: [(event: ChargePosted, envelope: EventEnvelope)], _ context: inout BatchContext) async throws {
+    static func post(_ posted: [(event: ChargePosted, envelope: EventEnvelope)], _ context: inout BatchContext) async throws {
         let today = CalendarDate(containing: context.now)
+        var charges = posted.map { (event: ChargeRules.normalised($0.event), envelope: $0.envelope) }
         for (charge, _) in charges {
             let problems = ChargeRules.problems(in: charge, today: today)
             guard problems.isEmpty else { throw EventRejection.invalid(problems.joined(separator: "; ")) }
         }
+        charges = try await holdDuplicates(charges, &context)
+        guard !charges.isEmpty else { return }
         let keyed = charges.map { (key: ChargeKey(clinicId: $0.envelope.clinicId, chargeId: $0.event.chargeId), posted: $0.event) }
 
         // The first posting of each charge id is inserted unless the id is already there; what was there
@@ -72,10 +75,7 @@ enum ChargeHandlers {
         }
         let balances = try await store.changeBalances(changes.mapValues(\.amount))
         for (charge, envelope) in recorded {
-            try context.publish(ChargeRecorded(
-                chargeId: charge.chargeId, patientId: charge.patientId, providerId: charge.providerId,
-                serviceDate: charge.serviceDate, procedure: charge.procedure, fee: charge.fee, recordedAt: Timestamp(context.now)),
-                causedBy: envelope, aggregateId: charge.patientId)
+            try context.publish(ChargeRecorded(charge, at: context.now), causedBy: envelope, aggregateId: charge.patientId)
             context.audit("charge.recorded", causedBy: envelope, objectType: "charge", objectId: charge.chargeId,
                           summary: "patient \(charge.patientId) owes \(charge.fee.amount) \(charge.fee.currency) (\(charge.procedure.code))")
         }
@@ -120,6 +120,36 @@ enum ChargeHandlers {
             change: change, version: balance.version,
             cause: BalanceChangeCause(kind: .chargeReversed, chargeIds: [charge.chargeId])),
             aggregateId: charge.patientId)
+    }
+
+    /// A charge that repeats another's patient, procedure, tooth, surfaces and service date under another
+    /// charge id is held for staff review (`GET /v1/review`), not posted: the clinic may have sent the
+    /// same work twice. Returns the charges to post.
+    static func holdDuplicates(_ charges: [(event: ChargePosted, envelope: EventEnvelope)], _ context: inout BatchContext)
+        async throws -> [(event: ChargePosted, envelope: EventEnvelope)]
+    {
+        let store = LedgerStore(connection: context.connection, logger: context.logger)
+        var seen = try await store.chargeKeys(clinics: charges.map(\.envelope.clinicId), patients: charges.map(\.event.patientId))
+        var toPost: [(event: ChargePosted, envelope: EventEnvelope)] = []
+        let review = ReviewStore(connection: context.connection, logger: context.logger)
+        for item in charges {
+            let key = ClinicDuplicateKey(clinicId: item.envelope.clinicId, key: DuplicateChargeKey(item.event))
+            if let other = seen[key], other != item.event.chargeId {
+                let held = String(decoding: try ContractCoding.encode(item.event), as: UTF8.self)
+                try await review.open(
+                    clinicId: item.envelope.clinicId, kind: .duplicateCharge, patientId: item.event.patientId,
+                    subjectId: item.event.chargeId,
+                    summary: "charge \(item.event.chargeId) repeats charge \(other): \(item.event.procedure.code) on \(item.event.serviceDate)"
+                        + (item.event.procedure.tooth.map { ", tooth \($0)" } ?? ""),
+                    heldEvent: held, at: context.now)
+                context.audit("charge.held", causedBy: item.envelope, objectType: "charge", objectId: item.event.chargeId,
+                              summary: "held for review as a possible duplicate of \(other)")
+                continue
+            }
+            seen[key] = item.event.chargeId
+            toPost.append(item)
+        }
+        return toPost
     }
 
     private static func rejection(_ problem: ChargeDecision.EventProblem) -> EventRejection {

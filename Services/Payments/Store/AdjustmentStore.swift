@@ -20,6 +20,18 @@ struct AdjustmentStore {
         return nil
     }
 
+    /// The patient's balance, in the account's currency; nil when the patient has no account yet.
+    func balance(clinicId: String, patientId: String) async throws -> Money? {
+        for try await (balance, currency) in try await connection.query("""
+            SELECT balance, currency FROM patient_balances WHERE clinic_id = \(clinicId) AND patient_id = \(patientId)
+            ORDER BY updated_at DESC LIMIT 1
+            """, logger: logger).decode((Int64, String).self)
+        {
+            return Money(amount: balance, currency: currency)
+        }
+        return nil
+    }
+
     func insert(id: String, clinicId: String, request: AdjustmentRequest, createdBy: String, requestId: String,
                 at now: Date) async throws {
         try await connection.query("""

@@ -33,6 +33,12 @@ struct LedgerWrite {
     var eventId: String
 }
 
+/// A charge's duplicate key within its clinic.
+struct ClinicDuplicateKey: Hashable {
+    var clinicId: String
+    var key: DuplicateChargeKey
+}
+
 /// The SQL of charges, ledger entries and balances: set-based, a statement per table whatever the
 /// number of events (one event is a list of one). Every function runs inside the caller's transaction.
 struct LedgerStore {
@@ -55,17 +61,18 @@ struct LedgerStore {
         let optionals = try c.map {
             String(decoding: try encoder.encode(ChargeOptionals(
                 tooth: $0.procedure.tooth, surfaces: $0.procedure.surfaces, diagnosisCodes: $0.diagnosisCodes,
-                appointmentId: $0.appointmentId)), as: UTF8.self)
+                appointmentId: $0.appointmentId, treatmentPlanId: $0.treatmentPlanId)), as: UTF8.self)
         }
         let rows = try await connection.query("""
             INSERT INTO charges (clinic_id, charge_id, patient_id, provider_id, service_date, procedure_code, code_system,
-                                 tooth, surfaces, diagnosis_codes, appointment_id, fee_amount, currency, posted_event_id)
+                                 tooth, surfaces, diagnosis_codes, appointment_id, treatment_plan_id, fee_amount, currency,
+                                 posted_event_id)
             SELECT c, id, p, pr, d, code, sys, o->>'tooth',
                    CASE WHEN jsonb_typeof(o->'surfaces') = 'array' THEN ARRAY(
                        SELECT v FROM jsonb_array_elements_text(o->'surfaces') WITH ORDINALITY AS s(v, i) ORDER BY i) END,
                    CASE WHEN jsonb_typeof(o->'diagnosisCodes') = 'array' THEN ARRAY(
                        SELECT v FROM jsonb_array_elements_text(o->'diagnosisCodes') WITH ORDINALITY AS s(v, i) ORDER BY i) END,
-                   o->>'appointmentId', m, cu, e
+                   o->>'appointmentId', o->>'treatmentPlanId', m, cu, e
             FROM unnest(\(sorted.map(\.envelope.clinicId)), \(c.map(\.chargeId)), \(c.map(\.patientId)),
                         \(c.map(\.providerId)), \(c.map(\.serviceDate.description))::date[],
                         \(c.map(\.procedure.code)), \(c.map(\.procedure.codeSystem.rawValue)), \(optionals)::jsonb[],
@@ -80,6 +87,25 @@ struct LedgerStore {
             inserted.insert(ChargeKey(clinicId: clinicId, chargeId: chargeId))
         }
         return inserted
+    }
+
+    /// The duplicate keys of the recorded, not reversed charges of these patients, with a charge id each.
+    func chargeKeys(clinics: [String], patients: [String]) async throws -> [ClinicDuplicateKey: String] {
+        var keys: [ClinicDuplicateKey: String] = [:]
+        let rows = try await connection.query("""
+            SELECT clinic_id, charge_id, patient_id, procedure_code, coalesce(tooth, ''),
+                   array_to_string(ARRAY(SELECT upper(s) FROM unnest(coalesce(surfaces, '{}')) AS s ORDER BY 1), ','),
+                   service_date::text
+            FROM charges
+            WHERE (clinic_id, patient_id) IN (SELECT DISTINCT * FROM unnest(\(clinics), \(patients))) AND reversed_at IS NULL
+            """, logger: logger)
+        for try await (clinicId, chargeId, patientId, code, tooth, surfaces, serviceDate)
+            in rows.decode((String, String, String, String, String, String, String).self)
+        {
+            keys[ClinicDuplicateKey(clinicId: clinicId, key: DuplicateChargeKey(
+                patientId: patientId, code: code, tooth: tooth, surfaces: surfaces, serviceDate: serviceDate))] = chargeId
+        }
+        return keys
     }
 
     /// The charges already recorded among `keys`; with `lock`, locked until the transaction ends.
@@ -106,6 +132,12 @@ struct LedgerStore {
             UPDATE charges SET reversed_at = now(), void_event_id = \(eventId), void_reason = \(reason)
             WHERE clinic_id = \(charge.clinicId) AND charge_id = \(charge.chargeId)
             """, logger: logger)
+    }
+
+    func transferExists(clinicId: String, transferId: String) async throws -> Bool {
+        try await connection.query("""
+            SELECT 1 FROM ledger_entries WHERE clinic_id = \(clinicId) AND transfer_id = \(transferId) LIMIT 1
+            """, logger: logger).collect().count == 1
     }
 
     /// Writes the transfers' postings. The unique (transfer, account) key makes a second write fail
@@ -173,6 +205,7 @@ private struct ChargeOptionals: Encodable {
     var surfaces: [String]?
     var diagnosisCodes: [String]?
     var appointmentId: String?
+    var treatmentPlanId: String?
 }
 
 struct PaymentsStoreError: Error, CustomStringConvertible {

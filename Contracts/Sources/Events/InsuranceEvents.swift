@@ -1,0 +1,83 @@
+// Events that the insurance service publishes and payments reads: what a submitted claim is expected to
+// pay, and what a remittance (835) paid.
+
+/// A claim went to the payer. Payments does not collect `expectedInsurancePortion` from the patient
+/// until the claim is paid (or closed).
+public struct ClaimSubmitted: ClinicEvent {
+    public static let type = EventType("insurance.claim.submitted", version: 1)
+    public static let summary = "Insurance submitted a claim; carries the insurance portion expected, which payments does not collect from the patient."
+    public var claimId: String
+    public var patientId: String
+    public var payerId: String
+    public var chargeIds: [String]
+    public var billed: Money
+    public var expectedInsurancePortion: Money
+    public var submittedAt: Timestamp
+
+    public init(claimId: String, patientId: String, payerId: String, chargeIds: [String], billed: Money,
+                expectedInsurancePortion: Money, submittedAt: Timestamp) {
+        self.claimId = claimId
+        self.patientId = patientId
+        self.payerId = payerId
+        self.chargeIds = chargeIds
+        self.billed = billed
+        self.expectedInsurancePortion = expectedInsurancePortion
+        self.submittedAt = submittedAt
+    }
+
+    public static let example = ClaimSubmitted(
+        claimId: "clm-5521", patientId: "pat-1001", payerId: "60054", chargeIds: ["chg-90001"],
+        billed: Money(amount: 18_500, currency: "USD"), expectedInsurancePortion: Money(amount: 14_800, currency: "USD"),
+        submittedAt: Timestamp("2026-12-01T18:00:00Z")!)
+}
+
+/// One service line of a remittance.
+public struct ClaimLinePayment: Codable, Hashable, Sendable {
+    public var chargeId: String
+    public var billed: Money
+    public var paid: Money
+    /// CO adjustments: what the practice writes off by contract with the payer.
+    public var contractualAdjustment: Money
+    /// PR adjustments: deductible, co-insurance, co-pay — what the patient still owes.
+    public var patientResponsibility: Money
+
+    public init(chargeId: String, billed: Money, paid: Money, contractualAdjustment: Money, patientResponsibility: Money) {
+        self.chargeId = chargeId
+        self.billed = billed
+        self.paid = paid
+        self.contractualAdjustment = contractualAdjustment
+        self.patientResponsibility = patientResponsibility
+    }
+}
+
+/// A payer paid (part of) a claim: an 835 remittance was posted. Payments posts the payment and the
+/// contractual write-off to the patient's ledger, naming the claim and the trace number.
+public struct ClaimPaid: ClinicEvent {
+    public static let type = EventType("insurance.claim.paid", version: 1)
+    public static let summary = "A payer's remittance (835) for a claim was posted: paid, contractual adjustment and patient responsibility per line, with the trace number."
+    public var claimId: String
+    public var patientId: String
+    public var payerId: String
+    /// The 835's TRN02: the check or EFT trace number.
+    public var traceNumber: String
+    public var paymentDate: CalendarDate
+    public var lines: [ClaimLinePayment]
+
+    public init(claimId: String, patientId: String, payerId: String, traceNumber: String, paymentDate: CalendarDate,
+                lines: [ClaimLinePayment]) {
+        self.claimId = claimId
+        self.patientId = patientId
+        self.payerId = payerId
+        self.traceNumber = traceNumber
+        self.paymentDate = paymentDate
+        self.lines = lines
+    }
+
+    public static let example = ClaimPaid(
+        claimId: "clm-5521", patientId: "pat-1001", payerId: "60054", traceNumber: "EFT-0042-7781",
+        paymentDate: CalendarDate(year: 2026, month: 12, day: 20)!,
+        lines: [ClaimLinePayment(
+            chargeId: "chg-90001", billed: Money(amount: 18_500, currency: "USD"), paid: Money(amount: 12_000, currency: "USD"),
+            contractualAdjustment: Money(amount: 3_500, currency: "USD"),
+            patientResponsibility: Money(amount: 3_000, currency: "USD"))])
+}
