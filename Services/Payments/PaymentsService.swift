@@ -18,7 +18,11 @@ public enum Payments {
             },
             routes: { api, resources in
                 let collection = PaymentsContext(resources)
-                AccountRoutes.add(to: api, resources)
+                let settings = collection.settings
+                AccountRoutes.add(to: api, resources, nextAutoCharge: { now in
+                    JobSchedule.daily(hour: settings.autoChargeHour, minute: settings.autoChargeMinute,
+                                      timeZone: settings.timeZone).next(after: now)
+                })
                 AdjustmentRoutes.add(to: api, resources, largeAbove: collection.settings.largeAdjustmentAbove)
                 PaymentRoutes.add(to: api, collection)
                 RefundRoutes.add(to: api, collection)

@@ -25,9 +25,13 @@ enum AdjustmentRoutes {
         api.write(.post, "/v1/adjustments", .staff(.billingUpdate),
                   summary: "Write off, discount or correct a patient's balance (amounts above the clinic's threshold need admin)",
                   idempotent: true, input: AdjustmentRequest.self, output: Adjustment.self, status: .created) { request, call, change in
-            if AdjustmentRules.isLarge(request.amount, threshold: threshold), !call.caller.may(.largeAdjustments) {
-                throw APIError(.forbidden, type: "permission_error", code: "admin_required",
-                               message: "adjustments above \(threshold) minor units need the practice owner (admin)")
+            if AdjustmentRules.isLarge(request.amount, threshold: threshold) {
+                guard call.caller.may(.largeAdjustments) else {
+                    throw APIError(.forbidden, type: "permission_error", code: "admin_required",
+                                   message: "adjustments above \(threshold) minor units need the practice owner (admin)")
+                }
+                try change.audit("limit.used", objectType: "adjustment", objectId: request.patientId,
+                                 summary: "\(request.kind.rawValue) of \(request.amount) above the \(threshold) limit, by \(call.caller.role.rawValue)")
             }
             let store = AdjustmentStore(connection: change.connection, logger: change.logger)
             let clinicId = call.caller.clinicId
