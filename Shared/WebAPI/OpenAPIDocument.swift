@@ -36,11 +36,13 @@ public struct RouteDocument: Sendable {
     var output: JSONValue?
     var status: Int
     var contentType = "application/json"
+    /// Error answers a public route documents (e.g. 400 for a webhook whose signature does not verify).
+    var errorStatuses: [Int] = []
 
     public static func publicRoute(method: String, path: String, summary: String, output: JSONValue?,
-                                   contentType: String = "application/json") -> RouteDocument {
+                                   contentType: String = "application/json", errorStatuses: [Int] = []) -> RouteDocument {
         RouteDocument(method: method, path: path, summary: summary, access: nil, query: [], input: nil, output: output,
-                      status: 200, contentType: contentType)
+                      status: 200, contentType: contentType, errorStatuses: errorStatuses)
     }
 }
 
@@ -115,6 +117,7 @@ public final class RouteCatalog: Sendable {
             if let patient = access.patientPermission { operation["x-patient-permission"] = .string(patient.rawValue) }
         } else {
             operation["security"] = []
+            for code in route.errorStatuses { responses[String(code)] = error }
         }
         if let input = route.input {
             operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": input]]]

@@ -14,6 +14,8 @@ from conftest import (
     SERVICES, Publisher, b64url, get_json, post_charge_and_wait, request, resigned, token)
 
 PUBLIC_PATHS = {"/health/live", "/health/ready", "/metrics", "/openapi.json"}
+# Public doors protected by a signature instead of a token: without one they answer 400.
+SIGNED_PATHS = {"/v1/webhooks/stripe"}
 ROLES = ["admin", "billing_staff", "insurance_specialist", "patient"]
 LARGE_ADJUSTMENT_ABOVE = int(os.environ.get("PAYMENTS_LARGE_ADJUSTMENT_ABOVE", "50000"))
 
@@ -45,7 +47,24 @@ def world():
     post_charge_and_wait(publisher, clinic_a, own, 500_000)
     post_charge_and_wait(publisher, clinic_a, other, 7_700)
     publisher.close()
-    return {"a": clinic_a, "b": clinic_b, "own": own, "other": other}
+    world = {"a": clinic_a, "b": clinic_b, "own": own, "other": other}
+    staff = token("billing_staff", clinic_a)
+    paid = request("POST", "payments", "/v1/payments", bearer=staff, headers={"Idempotency-Key": str(uuid.uuid4())},
+                   body={"patientId": own, "amount": {"amount": 10_000, "currency": "USD"}, "method": "cash"})
+    saved = request("POST", "payments", f"/v1/patients/{own}/payment-methods", bearer=staff,
+                    headers={"Idempotency-Key": str(uuid.uuid4())}, body={"token": "tok_visa"})
+    assert paid.status == 201 and saved.status == 201, (paid.text, saved.text)
+    return {**world, "payment": paid.body["id"], "method": saved.body["id"]}
+
+
+def open_review_item(world):
+    """A fresh open review item: a payment far above the balance of the other patient is flagged."""
+    staff = token("billing_staff", world["a"])
+    paid = request("POST", "payments", "/v1/payments", bearer=staff, headers={"Idempotency-Key": str(uuid.uuid4())},
+                   body={"patientId": world["other"], "amount": {"amount": 900_000, "currency": "USD"}, "method": "cash"})
+    assert paid.status == 201, paid.text
+    items = request("GET", "payments", "/v1/review?limit=100", bearer=staff).body["data"]
+    return next(i["id"] for i in items if i["subjectId"] == paid.body["id"])
 
 
 def bearer_for(role, world, clinic=None):
@@ -55,7 +74,10 @@ def bearer_for(role, world, clinic=None):
 
 def call_operation(service, method, path, operation, world, bearer, amount=100):
     """Calls the operation the way a well-behaved client would, so that only the token decides."""
-    concrete = path.replace("{patientId}", world["own"])
+    concrete = path.replace("{patientId}", world["own"]).replace("{paymentId}", world["payment"]) \
+        .replace("{paymentMethodId}", world["method"])
+    if "{itemId}" in concrete:
+        concrete = concrete.replace("{itemId}", open_review_item(world))
     leftover = re.findall(r"\{[^}]+\}", concrete)
     if leftover:
         pytest.fail(f"{service} {method} {path}: this test does not know a value for {leftover}; add one to call_operation")
@@ -64,6 +86,23 @@ def call_operation(service, method, path, operation, world, bearer, amount=100):
         headers["Idempotency-Key"] = str(uuid.uuid4())
         body = {"patientId": world["own"], "amount": {"amount": amount, "currency": "USD"}, "kind": "write_off",
                 "reason": "e2e role table"}
+    elif (service, method, path) == ("payments", "POST", "/v1/payments"):
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+        body = {"patientId": world["own"], "amount": {"amount": amount, "currency": "USD"}, "method": "card", "token": "tok_visa"}
+    elif (service, method, path) == ("payments", "POST", "/v1/refunds"):
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+        body = {"paymentId": world["payment"], "amount": {"amount": 1, "currency": "USD"}}
+    elif (service, method, path) == ("payments", "POST", "/v1/patients/{patientId}/payment-methods"):
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+        body = {"token": "tok_visa"}
+    elif (service, path) == ("payments", "/v1/payments") and method == "GET":
+        concrete += f"?patientId={world['own']}"
+    elif (service, method) == ("payments", "POST") and path.startswith("/v1/review/"):
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+        body = {"note": "e2e role table"}
+    elif (service, method, path) in {("payments", "DELETE", "/v1/patients/{patientId}/payment-methods/{paymentMethodId}"),
+                                     ("payments", "POST", "/v1/auto-charge/runs")}:
+        pass
     elif "requestBody" in operation or any(p.get("required") and p["in"] != "path" for p in operation.get("parameters", [])):
         pytest.fail(f"{service} {method} {path} takes a body or required parameters this test does not know how "
                     f"to fill: teach call_operation a valid request for it")
@@ -88,11 +127,15 @@ def test_every_service_documents_the_same_roles():
 def test_public_operations_answer_without_a_token(service):
     document = openapi(service)
     public = [(method, path) for method, path, operation in operations(document) if is_public(operation)]
-    assert {path for _, path in public} == PUBLIC_PATHS, \
-        f"{service}: the public operations should be exactly {sorted(PUBLIC_PATHS)}, got {public}"
+    signed = SIGNED_PATHS if service == "payments" else set()
+    assert {path for _, path in public} == PUBLIC_PATHS | signed, \
+        f"{service}: the public operations should be exactly {sorted(PUBLIC_PATHS | signed)}, got {public}"
     for method, path in public:
-        answer = request(method, service, path)
-        assert answer.status == 200, f"{service} {method} {path} without a token: {answer.status} {answer.text[:300]}"
+        answer = request(method, service, path, body=b"{}" if path in signed else None)
+        expected = 400 if path in signed else 200
+        assert answer.status == expected, f"{service} {method} {path} without a token: {answer.status} {answer.text[:300]}"
+        if path in signed:
+            assert answer.body["error"]["code"] == "signature_invalid", answer.text
         assert answer.headers.get("x-request-id"), f"{service} {method} {path}: no X-Request-Id in the answer"
 
 

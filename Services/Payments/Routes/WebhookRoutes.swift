@@ -18,7 +18,7 @@ enum WebhookRoutes {
         api.catalog.add(.publicRoute(
             method: "POST", path: "/v1/webhooks/stripe",
             summary: "Stripe's webhooks (Stripe-Signature verified; no bearer token)",
-            output: try? SchemaInference.schema(of: Received(received: true, duplicate: false))))
+            output: try? SchemaInference.schema(of: Received(received: true, duplicate: false)), errorStatuses: [400]))
         api.router.post("/v1/webhooks/stripe") { request, requestContext in
             let body = Array(buffer: try await request.body.collect(upTo: 1_048_576))
             var headers: [String: String] = [:]
