@@ -13,12 +13,14 @@ import pika
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--clinic", default="clinic-demo")
-parser.add_argument("--patient", default="patient-demo-1")
+# A new patient each run by default: a second cleaning for one patient on one day is held as a duplicate.
+parser.add_argument("--patient", default=None, help="default: a new demo patient")
 parser.add_argument("--amount", type=int, default=12500, help="fee in minor units (cents)")
 parser.add_argument("--currency", default="USD")
 args = parser.parse_args()
 
 event_id = str(uuid.uuid4())
+args.patient = args.patient or f"patient-demo-{event_id[:6]}"
 body = {
     "chargeId": f"demo-{event_id[:8]}",
     "patientId": args.patient,

@@ -31,11 +31,13 @@ enum ChargeLoad {
         print(lines.joined(separator: "\n"))
     }
 
+    /// Distinct work per charge (code and tooth from `n`): the same work twice would be held as a duplicate.
     static func charge(_ n: Int, clinic: String, today: String, time: String, exchange: String) -> OutgoingMessage {
         let id = UUID().uuidString.lowercased()
         let body = """
             {"chargeId":"c\(n)","patientId":"p\(n % 500)","providerId":"d1","serviceDate":"\(today)",\
-            "procedure":{"code":"D1110","codeSystem":"CDT"},"fee":{"amount":\(1000 + n % 997),"currency":"USD"}}
+            "procedure":{"code":"D\(String(format: "%04d", n % 10_000))","codeSystem":"CDT","tooth":"\(1 + n / 10_000 % 32)"},\
+            "fee":{"amount":\(1000 + n % 997),"currency":"USD"}}
             """
         return OutgoingMessage(
             exchange: exchange, routingKey: "clinic.charge.posted.v1", messageId: id,

@@ -7,6 +7,7 @@ import datetime
 import functools
 import hashlib
 import hmac
+import itertools
 import json
 import os
 import subprocess
@@ -193,13 +194,19 @@ class Publisher:
         self.connection.close()
 
 
-def charge_body(charge_id, patient_id, amount, currency="USD", service_date=None):
+_distinct_work = itertools.count()
+
+
+def charge_body(charge_id, patient_id, amount, currency="USD", service_date=None, procedure=None):
+    """A charge for distinct work each call (another code or tooth), unless `procedure` is given: payments
+    holds the same work twice (patient, procedure, tooth, surfaces, service date) as a duplicate."""
+    n = next(_distinct_work)
     return {
         "chargeId": charge_id,
         "patientId": patient_id,
         "providerId": "prov-1",
         "serviceDate": service_date or datetime.date.today().isoformat(),
-        "procedure": {"code": "D1110", "codeSystem": "CDT"},
+        "procedure": procedure or {"code": f"D{n % 10000:04d}", "codeSystem": "CDT", "tooth": str(1 + n // 10000 % 32)},
         "fee": {"amount": amount, "currency": currency},
     }
 

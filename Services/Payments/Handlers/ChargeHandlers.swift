@@ -129,7 +129,8 @@ enum ChargeHandlers {
         async throws -> [(event: ChargePosted, envelope: EventEnvelope)]
     {
         let store = LedgerStore(connection: context.connection, logger: context.logger)
-        var seen = try await store.chargeKeys(clinics: charges.map(\.envelope.clinicId), patients: charges.map(\.event.patientId))
+        var seen = try await store.chargeKeys(clinics: charges.map(\.envelope.clinicId), patients: charges.map(\.event.patientId),
+                                              serviceDates: charges.map(\.event.serviceDate.description))
         var toPost: [(event: ChargePosted, envelope: EventEnvelope)] = []
         let review = ReviewStore(connection: context.connection, logger: context.logger)
         for item in charges {

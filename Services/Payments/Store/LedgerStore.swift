@@ -89,15 +89,18 @@ struct LedgerStore {
         return inserted
     }
 
-    /// The duplicate keys of the recorded, not reversed charges of these patients, with a charge id each.
-    func chargeKeys(clinics: [String], patients: [String]) async throws -> [ClinicDuplicateKey: String] {
+    /// The duplicate keys of the recorded, not reversed charges of these patients on these service dates,
+    /// with a charge id each.
+    func chargeKeys(clinics: [String], patients: [String], serviceDates: [String]) async throws -> [ClinicDuplicateKey: String] {
         var keys: [ClinicDuplicateKey: String] = [:]
         let rows = try await connection.query("""
             SELECT clinic_id, charge_id, patient_id, procedure_code, coalesce(tooth, ''),
                    array_to_string(ARRAY(SELECT upper(s) FROM unnest(coalesce(surfaces, '{}')) AS s ORDER BY 1), ','),
                    service_date::text
             FROM charges
-            WHERE (clinic_id, patient_id) IN (SELECT DISTINCT * FROM unnest(\(clinics), \(patients))) AND reversed_at IS NULL
+            WHERE (clinic_id, patient_id, service_date) IN (
+                      SELECT DISTINCT c, p, d FROM unnest(\(clinics), \(patients), \(serviceDates)::date[]) AS x(c, p, d))
+              AND reversed_at IS NULL
             """, logger: logger)
         for try await (clinicId, chargeId, patientId, code, tooth, surfaces, serviceDate)
             in rows.decode((String, String, String, String, String, String, String).self)
