@@ -26,6 +26,7 @@ public enum Payments {
                 AdjustmentRoutes.add(to: api, resources, largeAbove: collection.settings.largeAdjustmentAbove)
                 PaymentRoutes.add(to: api, collection)
                 RefundRoutes.add(to: api, collection)
+                FinancingRoutes.add(to: api, collection)
                 PaymentMethodRoutes.add(to: api, collection)
                 AutoChargeRoutes.add(to: api, collection)
                 ReviewRoutes.add(to: api, collection)
