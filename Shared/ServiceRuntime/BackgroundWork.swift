@@ -26,6 +26,8 @@ struct BackgroundWork: Service {
             let before = runner.clock.offsetSeconds
             runner.clock.refresh()
             let clockMoved = runner.clock.offsetSeconds != before
+            // A moved clock (forward or back) makes every remembered due time stale: ask the database again.
+            if clockMoved { nextDue = [:] }
             ticks += 1
             if migrated.isSet, clockMoved || ticks % Self.databaseEvery == 0 {
                 do {
@@ -56,13 +58,21 @@ struct BackgroundWork: Service {
                 job.name, now: change.now, firstDue: job.schedule.firstDue(now: change.now),
                 on: change.connection, logger: change.logger)
             {
+            case .notDue(let next) where next > job.schedule.next(after: change.now):
+                // Later than a run now would schedule: the (test) clock was moved back. Start over from now,
+                // or a job every 2 s would wait the days the clock went back.
+                let again = job.schedule.firstDue(now: change.now)
+                try await ScheduledJobs.reschedule(job.name, next: again, on: change.connection, logger: change.logger)
+                return again
             case .notDue(let next): return next
             case .heldElsewhere: return nil
             case .due(let dueAt):
                 try await job.run(dueAt, &change)
                 let next = job.schedule.next(after: change.now)
                 try await ScheduledJobs.markRan(job.name, at: change.now, next: next, on: change.connection, logger: change.logger)
-                logger.info("scheduled job ran", metadata: ["job": "\(job.name)", "due_at": "\(dueAt)", "run_id": "\(runId)"])
+                // Jobs every few seconds (the payments janitor) would fill the log at info.
+                let level: Logger.Level = if case .every(let seconds) = job.schedule, seconds < 60 { .debug } else { .info }
+                logger.log(level: level, "scheduled job ran", metadata: ["job": "\(job.name)", "due_at": "\(dueAt)", "run_id": "\(runId)"])
                 return next
             }
         }

@@ -41,6 +41,11 @@ public enum ScheduledJobs {
         return .heldElsewhere
     }
 
+    /// Moves a job's next due time without running it.
+    public static func reschedule(_ name: String, next: Date, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("UPDATE scheduled_jobs SET next_run_at = \(next) WHERE name = \(name)", logger: logger)
+    }
+
     public static func markRan(_ name: String, at now: Date, next: Date, on connection: PostgresConnection,
                                logger: Logger) async throws {
         try await connection.query("""

@@ -83,7 +83,7 @@ struct Collector: Sendable {
     }
 
     /// One janitor pass: every payment whose outcome is not final and that nobody is calling about.
-    func sweep(limit: Int = 50) async throws -> Int {
+    func sweep(limit: Int = 200) async throws -> Int {
         let unsettled = try await client.withConnection { connection in
             try await PaymentStore(connection: connection, logger: logger).unsettled(grace: grace, limit: limit)
         }
