@@ -99,9 +99,11 @@ struct PaymentsContext: Sendable {
                 fatalError("PAYMENTS_GATEWAY=stripe: \(error)")
             }
         default:
-            gateway = SandboxGateway(client: resources.client, clock: resources.clock, logger: resources.logger)
+            // The sandbox's books are written while a request's transaction is open: the separate pool.
+            gateway = SandboxGateway(client: resources.separateClient, clock: resources.clock, logger: resources.logger)
         }
-        collector = Collector(gateway: gateway, runner: resources.runner, logger: resources.logger,
+        collector = Collector(gateway: gateway, runner: resources.runner, separateClient: resources.separateClient,
+                              logger: resources.logger,
                               settlement: Settlement(retries: settings.retries, declineLimit: settings.declineLimit),
                               grace: PaymentStore.Grace(inFlight: 30, answered: settings.pendingPollSeconds))
     }

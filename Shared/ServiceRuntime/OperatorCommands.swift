@@ -86,7 +86,7 @@ enum OperatorCommands {
         HealthRoutes.document(in: catalog)
         ServiceHost.addRoutes(definition, api: APIRoutes(router: router, runner: runner, catalog: catalog), resources: ServiceResources(
             client: client, logger: logger, clock: .wall, cipher: configuration.cipher, blindIndex: configuration.blindIndex,
-            runner: runner))
+            runner: runner, separateClient: client))
         return catalog
     }
 }

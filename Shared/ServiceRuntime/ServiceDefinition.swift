@@ -44,4 +44,7 @@ public struct ServiceResources: Sendable {
     /// Makes a change (rows, outbox events, audit lines in one transaction) outside a route's own, e.g.
     /// to record an intent that must commit before a gateway call.
     public let runner: ChangeRunner
+    /// A second small pool, for a write that must commit on its own while the caller's transaction is
+    /// open (never for work that itself waits on `client`).
+    public let separateClient: PostgresClient
 }

@@ -75,6 +75,12 @@ public enum ServiceHost {
     ) async throws -> ServiceGroup {
         let logger = Logger(label: "clinicledger.\(definition.name)")
         let client = PostgresClient(configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
+        // A second, small pool for writes that must commit on their own while a request's transaction holds
+        // a connection of the first (a payment committed before the gateway is called). Taking them from
+        // the first pool could leave every connection waiting for another.
+        var separate = configuration.database
+        separate.maximumConnections = 4
+        let separateClient = PostgresClient(configuration: separate.clientConfiguration, backgroundLogger: logger)
         let clock = configuration.clockFile.map { ServiceClock(file: $0) } ?? .wall
         clock.refresh()
         let publisher = EventPublisher(settings: configuration.broker, logger: logger)
@@ -100,7 +106,7 @@ public enum ServiceHost {
         HealthRoutes(service: definition.name, client: client, consumer: consumer,
                      migrated: migrated, registry: registry).add(to: router, catalog: catalog)
         let resources = ServiceResources(client: client, logger: logger, clock: clock, cipher: configuration.cipher,
-                                         blindIndex: configuration.blindIndex, runner: runner)
+                                         blindIndex: configuration.blindIndex, runner: runner, separateClient: separateClient)
         addRoutes(definition, api: APIRoutes(router: router, runner: runner, catalog: catalog), resources: resources)
         let http = Application(
             router: router,
@@ -119,7 +125,7 @@ public enum ServiceHost {
             migrated: migrated, logger: logger)
 
         return ServiceGroup(configuration: .init(
-            services: [.init(service: client), .init(service: processing), .init(service: background), .init(service: http)],
+            services: [.init(service: client), .init(service: separateClient), .init(service: processing), .init(service: background), .init(service: http)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
     }

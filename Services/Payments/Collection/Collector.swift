@@ -12,6 +12,8 @@ import WebAPI
 struct Collector: Sendable {
     let gateway: any PaymentGateway
     let runner: ChangeRunner
+    /// Commits a payment or refund before the gateway is called, while a request's transaction is open.
+    let separateClient: PostgresClient
     let logger: Logger
     let settlement: Settlement
     /// How long the janitor leaves a payment alone after a gateway call.
@@ -22,7 +24,7 @@ struct Collector: Sendable {
     /// Stores `payment` (committed at once, the gateway about to be called); false when a payment with
     /// its id, collection try or installment already exists.
     func record(_ payment: PaymentRecord, callingNow: Bool) async throws -> Bool {
-        try await client.withConnection { connection in
+        try await separateClient.withConnection { connection in
             try await PaymentStore(connection: connection, logger: logger).insert(payment, calledGateway: callingNow)
         }
     }

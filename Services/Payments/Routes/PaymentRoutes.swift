@@ -140,7 +140,14 @@ enum PaymentRoutes {
                 throw APIError.unprocessable("this Idempotency-Key was used for a different payment; use a new key",
                                              param: "Idempotency-Key", code: "idempotency_key_reused")
             }
-            let now = try await context.collector.drive(clinicId: clinicId, paymentId: paymentId) ?? existing
+            var now = existing
+            // Unsettled and nobody calling the gateway about it (the janitor may be): ask, and settle here.
+            if let calledBefore = try await payments.claimForGateway(clinicId: clinicId, paymentId: paymentId,
+                                                                     grace: context.collector.grace) {
+                let outcome = await context.collector.ask(existing, mayHaveBeenCalled: calledBefore)
+                now = try await context.collector.settlement.settle(clinicId: clinicId, paymentId: paymentId, outcome: outcome,
+                                                                    change: &change)
+            }
             return Payment(now, allocations: try await payments.allocations(
                 clinicId: clinicId, paymentId: paymentId, currency: now.amount.currency))
         }

@@ -38,10 +38,12 @@ enum RefundRoutes {
             guard let refundId = call.idempotentId(prefix: "re_") else { throw APIError.server(requestId: call.requestId) }
             let refunds = RefundStore(connection: change.connection, logger: change.logger)
             if let existing = try await refunds.load(clinicId: clinicId, refundId: refundId) {
-                // Retried after a crash: finish the refund it started.
-                try await context.collector.driveRefund(clinicId: clinicId, refundId: refundId)
-                let now = try await refunds.load(clinicId: clinicId, refundId: refundId) ?? existing
-                return Refund(now)
+                // Retried after a crash: finish the refund it started (the janitor may be at it: then as it is).
+                if try await refunds.claimForGateway(clinicId: clinicId, refundId: refundId, grace: context.collector.grace) {
+                    let outcome = await context.collector.askRefund(existing)
+                    try await RefundSettlement().settle(clinicId: clinicId, refundId: refundId, outcome: outcome, change: &change)
+                }
+                return Refund(try await refunds.load(clinicId: clinicId, refundId: refundId) ?? existing)
             }
             // The payment row's lock serialises refunds of one payment: what is left is read once.
             guard let payment = try await PaymentStore(connection: change.connection, logger: change.logger)
@@ -72,7 +74,7 @@ enum RefundRoutes {
             let outcome: GatewayRefundOutcome?
             if throughGateway {
                 // Committed before the gateway is asked, so a crash leaves a refund the janitor finishes.
-                _ = try await context.resources.client.withConnection { connection in
+                _ = try await context.resources.separateClient.withConnection { connection in
                     try await RefundStore(connection: connection, logger: change.logger).insert(refund, callingNow: true)
                 }
                 outcome = await context.collector.askRefund(refund)

@@ -203,15 +203,17 @@ struct PaymentStore {
         for (chargeId, allocated) in current where left > 0 {
             let part = min(left, allocated)
             left -= part
+            // An allocation given back in full goes; a part of one shrinks it.
             try await connection.query("""
-                WITH less AS (UPDATE payment_allocations SET amount = amount - \(part)
-                              WHERE clinic_id = \(clinicId) AND payment_id = \(paymentId) AND charge_id = \(chargeId) RETURNING amount)
+                WITH gone AS (DELETE FROM payment_allocations
+                              WHERE clinic_id = \(clinicId) AND payment_id = \(paymentId) AND charge_id = \(chargeId)
+                                AND amount = \(part) RETURNING 1),
+                     less AS (UPDATE payment_allocations SET amount = amount - \(part)
+                              WHERE clinic_id = \(clinicId) AND payment_id = \(paymentId) AND charge_id = \(chargeId)
+                                AND amount > \(part) RETURNING 1)
                 UPDATE charges SET paid = paid - \(part) WHERE clinic_id = \(clinicId) AND charge_id = \(chargeId)
                 """, logger: logger)
         }
-        try await connection.query(
-            "DELETE FROM payment_allocations WHERE clinic_id = \(clinicId) AND payment_id = \(paymentId) AND amount = 0",
-            logger: logger)
     }
 }
 
