@@ -87,13 +87,13 @@ struct Collector: Sendable {
     /// One janitor pass: every payment whose outcome is not final and that nobody is calling about.
     func sweep(limit: Int = 200) async throws -> Int {
         let unsettled = try await client.withConnection { connection in
-            try await PaymentStore(connection: connection, logger: logger).unsettled(grace: grace, limit: limit)
+            try await PaymentStore(connection: connection, logger: logger).unsettled(gateway: gateway.name, grace: grace, limit: limit)
         }
         for (clinicId, paymentId) in unsettled {
             try await drive(clinicId: clinicId, paymentId: paymentId)
         }
         let refunds = try await client.withConnection { connection in
-            try await RefundStore(connection: connection, logger: logger).unsettled(grace: grace, limit: limit)
+            try await RefundStore(connection: connection, logger: logger).unsettled(gateway: gateway.name, grace: grace, limit: limit)
         }
         for (clinicId, refundId) in refunds {
             try await driveRefund(clinicId: clinicId, refundId: refundId)

@@ -43,7 +43,8 @@ enum PaymentJobs {
     /// Creates the next try of every collection whose retry is due; the janitor charges them. A method
     /// revoked or flagged since is not tried again.
     static func retryDue(_ context: PaymentsContext, _ change: inout Change) async throws {
-        let due = try await RetryStore(connection: change.connection, logger: change.logger).takeDue(now: change.now, limit: 200)
+        let due = try await RetryStore(connection: change.connection, logger: change.logger).takeDue(
+            gateway: context.collector.gateway.name, now: change.now, limit: 200)
         for retry in due {
             let methods = PaymentMethodStore(connection: change.connection, logger: change.logger)
             guard let method = try await methods.load(clinicId: retry.clinicId, paymentMethodId: retry.paymentMethodId),

@@ -157,12 +157,15 @@ struct RetryStore {
     }
 
     /// Retries due at `now`, taken off the schedule (the try they make sets the next one). Locked rows
-    /// another replica is taking are skipped.
-    func takeDue(now: Date, limit: Int) async throws -> [DueRetry] {
+    /// another replica is taking are skipped. Only retries on `gateway`'s methods: a replica configured
+    /// with another gateway leaves them alone.
+    func takeDue(gateway: String, now: Date, limit: Int) async throws -> [DueRetry] {
         try await connection.query("""
             UPDATE collection_retries r SET next_retry_at = NULL
-            FROM (SELECT clinic_id, collection_key FROM collection_retries
-                  WHERE next_retry_at <= \(now) ORDER BY next_retry_at LIMIT \(limit) FOR UPDATE SKIP LOCKED) due
+            FROM (SELECT t.clinic_id, t.collection_key FROM collection_retries t
+                  JOIN payment_methods m ON m.clinic_id = t.clinic_id AND m.payment_method_id = t.payment_method_id
+                  WHERE t.next_retry_at <= \(now) AND m.gateway = \(gateway)
+                  ORDER BY t.next_retry_at LIMIT \(limit) FOR UPDATE OF t SKIP LOCKED) due
             WHERE r.clinic_id = due.clinic_id AND r.collection_key = due.collection_key
             RETURNING r.clinic_id, r.collection_key, r.patient_id, r.origin, r.payment_method_id, r.amount, r.currency,
                       r.plan_id, r.installment_id, r.attempts_made

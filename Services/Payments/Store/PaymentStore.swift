@@ -125,10 +125,11 @@ struct PaymentStore {
     }
 
     /// Payments whose gateway outcome is not final and that nobody is calling about: (clinic, payment id).
-    func unsettled(grace: Grace, limit: Int) async throws -> [(String, String)] {
+    /// Only `gateway`'s: a replica configured with another gateway must not ask the wrong one.
+    func unsettled(gateway: String, grace: Grace, limit: Int) async throws -> [(String, String)] {
         try await connection.query("""
             SELECT clinic_id, payment_id FROM payments
-            WHERE status IN ('processing', 'unknown') AND gateway IS NOT NULL
+            WHERE status IN ('processing', 'unknown') AND gateway = \(gateway)
               AND (gateway_called_at IS NULL OR gateway_called_at < now() - make_interval(secs => CASE WHEN status = 'processing' AND gateway_charge_id IS NULL
                                                                THEN \(grace.inFlight) ELSE \(grace.answered) END))
             ORDER BY created_at LIMIT \(limit)

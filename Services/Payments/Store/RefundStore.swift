@@ -78,10 +78,10 @@ struct RefundStore {
             """, logger: logger).collect().count == 1
     }
 
-    func unsettled(grace: PaymentStore.Grace, limit: Int) async throws -> [(String, String)] {
+    func unsettled(gateway: String, grace: PaymentStore.Grace, limit: Int) async throws -> [(String, String)] {
         try await connection.query("""
             SELECT clinic_id, refund_id FROM refunds
-            WHERE status IN ('pending', 'unknown') AND gateway IS NOT NULL
+            WHERE status IN ('pending', 'unknown') AND gateway = \(gateway)
               AND (gateway_called_at IS NULL OR gateway_called_at < now() - make_interval(secs => CASE WHEN status = 'pending' AND gateway_refund_id IS NULL
                                                                    THEN \(grace.inFlight) ELSE \(grace.answered) END))
             ORDER BY created_at LIMIT \(limit)
