@@ -10,6 +10,8 @@
 /// - An unbroken block of more than 19 digits is never a card: it is an id or a trace number, and checking
 ///   every 13–19 digit window inside it would flag about one in ten such ids by chance.
 /// - Runs shorter than 13 digits (phone numbers, 10-digit ids, dates) can never match.
+/// - Groups glued to a letter are part of an id, such as a UUID's "4112-8304-0865560018d4", and never join
+///   other groups into a card number (about 0.3 % of random UUIDs would otherwise pass the Luhn check).
 /// A stray match is possible when unrelated numbers are strung together with single spaces; refusing such
 /// text is the safer mistake.
 public enum CardNumbers {
@@ -69,6 +71,8 @@ public enum CardNumbers {
         var start: Int
         var end: Int
         var digits: [UInt8]
+        /// A letter right before or after the group.
+        var touchesLetter = false
     }
 
     static let cardLengths = 13...19
@@ -80,6 +84,9 @@ public enum CardNumbers {
             for first in run.indices {
                 var digits: [UInt8] = []
                 for last in first..<run.count {
+                    // Groups glued to a letter belong to an id ("…-8304-0865560018d4" in a UUID), not to a
+                    // card number written in groups; an unbroken block is judged by its digits alone.
+                    if last > first, run[first].touchesLetter || run[last].touchesLetter { break }
                     digits += run[last].digits
                     if digits.count > cardLengths.upperBound { break }
                     if cardLengths.contains(digits.count) && passesLuhn(digits) {
@@ -108,6 +115,8 @@ public enum CardNumbers {
                 index += 1
                 group.end = index
             }
+            group.touchesLetter = (group.start > 0 && characters[group.start - 1].isLetter)
+                || (group.end < characters.count && characters[group.end].isLetter)
             run.append(group)
             let joined = index + 1 < characters.count
                 && (characters[index] == " " || characters[index] == "-")

@@ -35,6 +35,17 @@ import Testing
         #expect(!CardNumbers.containsCardNumber(text))
     }
 
+    /// UUIDs whose digit groups, joined across the dashes, pass the Luhn check: ids, not cards.
+    @Test(arguments: ["f13a558d-3c70-4112-8304-0865560018d4", "idempotency f13a558d-3c70-4112-8304-0865560018d4 sent"])
+    func uuidsAreNotCardNumbers(text: String) {
+        #expect(CardNumbers.passesLuhn(Array("411283040865560018").map { $0.asciiValue! - 48 }))
+        #expect(!CardNumbers.containsCardNumber(text))
+    }
+
+    @Test func aCardGluedToAWordIsStillACard() {
+        #expect(CardNumbers.containsCardNumber("visa4242424242424242"))
+    }
+
     @Test func redactionRemovesEveryCardDigit() {
         let text = "Card 4242 4242 4242 4242 and 5555-5555-5555-4444, call 555-123-4567"
         let redacted = CardNumbers.redact(text)

@@ -4,6 +4,8 @@ one verdict line: the figures, or "bench: FAILED" with what could not be measure
 A figure that could not be taken is never printed as if it had been."""
 import argparse
 import datetime
+import functools
+import http.client
 import json
 import os
 import resource
@@ -12,8 +14,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
+import urllib.error
 import urllib.request
 import uuid
 
@@ -60,6 +64,42 @@ def ready(service):
         return urllib.request.urlopen(f"http://127.0.0.1:{port(service)}/health/ready", timeout=1).status == 200
     except Exception:
         return False
+
+
+@functools.lru_cache(maxsize=None)
+def token(role, clinic):
+    """A bearer token from `scripts/dev token` for the harness's own environment (CLINICLEDGER_ENV), as the
+    end-to-end tests get theirs; one per role and clinic."""
+    args = [os.path.join(ROOT, "scripts/dev"), "token", "--role", role, "--clinic", clinic]
+    done = subprocess.run(args, capture_output=True, text=True,
+                          env={**os.environ, "CLINICLEDGER_ENV": os.environ["CLINICLEDGER_ENV"]})
+    if done.returncode != 0 or done.stdout.strip().count(".") != 2:
+        raise NotMeasured(f"`scripts/dev {' '.join(args[1:])}` printed no token (exit {done.returncode}): "
+                          f"{(done.stderr or done.stdout).strip()[-300:]}")
+    return done.stdout.strip()
+
+
+def idempotency_key():
+    """A fresh Idempotency-Key without digits. Not a plain UUID: the API refuses a key in which it sees a card
+    number (13-19 digits, groups joined by dashes, passing the Luhn check), and about 0.3 % of random UUIDs
+    hold one, so a UUID key fails now and then with 422."""
+    return "k" + uuid.uuid4().hex.translate(str.maketrans("0123456789", "ghijklmnop"))
+
+def api(method, service, path, bearer=None, body=None, headers=None, timeout=60):
+    """One HTTP call as a front end makes it: (status, the answer's JSON, or its text when it is not JSON)."""
+    data = None if body is None else json.dumps(body).encode()
+    sent = {"Accept": "application/json", **({"Content-Type": "application/json"} if data is not None else {}),
+            **({"Authorization": f"Bearer {bearer}"} if bearer else {}), **(headers or {})}
+    call = urllib.request.Request(f"http://127.0.0.1:{port(service)}{path}", data=data, method=method, headers=sent)
+    try:
+        with urllib.request.urlopen(call, timeout=timeout) as answer:
+            status, raw = answer.status, answer.read()
+    except urllib.error.HTTPError as error:
+        status, raw = error.code, error.read()
+    try:
+        return status, json.loads(raw) if raw else None
+    except ValueError:
+        return status, raw.decode("utf-8", "replace")
 
 
 def memory_mb(pid, field):  # VmRSS now, VmHWM peak
@@ -185,6 +225,115 @@ class Charges:
         return latencies
 
 
+class CardPayments:
+    """Billing staff taking card payments over HTTP: POST /v1/payments with `tok_visa` through the sandbox
+    gateway (its books are in Postgres, so each payment is the service's transactions plus the gateway's),
+    from `clients` threads, each on a keep-alive connection of its own, against the 500 patients of a clinic
+    whose charges were posted first (broker-bench charges: patient p{n % 500}, fee 1000 + n % 997 cents)."""
+
+    AMOUNT = 500  # cents; 4 payments a patient stay well under the 4 charges of at least 1000 each
+
+    def __init__(self, count, clients):
+        self.count, self.clients = count, clients
+        self.charges = Charges()
+        self.clinic = self.charges.clinic
+        self.paid = {}  # payment id -> patient
+        self.retried = 0
+
+    def prepare(self):
+        """Posts the charges and waits until payments has recorded every one (the patients have accounts)."""
+        charges = max(self.count, 500)
+        self.charges.post(charges)
+        self.fees = {}
+        for n in range(charges):
+            self.fees[f"p{n % 500}"] = self.fees.get(f"p{n % 500}", 0) + 1000 + n % 997
+        wait_for(lambda: self.recorded() >= charges, 300, f"payments did not record the {charges} charges of the payments phase")
+        time.sleep(1)
+        self.bearer = token("billing_staff", self.clinic)
+
+    def recorded(self):
+        time.sleep(0.5)  # each look starts a psql
+        return int(sql(f"SELECT count(*) FROM payments.charges WHERE clinic_id = '{self.clinic}'"))
+
+    def run(self, numbers):
+        """Takes the payments `numbers` (patient p{n % 500}) from `clients` threads; returns
+        (seconds from the first request to the last answer, each payment's latency in ms, sorted)."""
+        latencies, failures, lock = [], [], threading.Lock()
+
+        def client(mine):
+            connection = http.client.HTTPConnection("127.0.0.1", port("payments"), timeout=30)
+            for n in mine:
+                patient = f"p{n % 500}"
+                body = json.dumps({"patientId": patient, "amount": {"amount": self.AMOUNT, "currency": "USD"},
+                                   "method": "card", "token": "tok_visa"})
+                headers = {"Content-Type": "application/json", "Accept": "application/json",
+                           "Authorization": f"Bearer {self.bearer}", "Idempotency-Key": idempotency_key()}
+                started = time.perf_counter()
+                for attempt in range(3):  # a dropped keep-alive connection: the same request, same key, again
+                    try:
+                        connection.request("POST", "/v1/payments", body, headers)
+                        answer = connection.getresponse()
+                        status, raw = answer.status, answer.read()
+                        break
+                    except (http.client.HTTPException, OSError) as error:
+                        connection.close()
+                        connection = http.client.HTTPConnection("127.0.0.1", port("payments"), timeout=30)
+                        status, raw = 0, f"{type(error).__name__}: {error}".encode()
+                        if isinstance(error, TimeoutError):  # no answer in 30 s: a stall, not a dropped connection
+                            break
+                        with lock:
+                            self.retried += 1
+                elapsed = (time.perf_counter() - started) * 1000
+                try:
+                    parsed = json.loads(raw)
+                except ValueError:
+                    parsed = None
+                with lock:
+                    if status == 201 and isinstance(parsed, dict) and parsed.get("status") == "succeeded":
+                        latencies.append(elapsed)
+                        self.paid[parsed["id"]] = patient
+                    else:
+                        failures.append(f"{patient}: {status} {raw[:200].decode('utf-8', 'replace')}")
+            connection.close()
+
+        threads = [threading.Thread(target=client, args=(numbers[i::self.clients],)) for i in range(self.clients)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - started
+        if failures:
+            raise NotMeasured(f"{len(failures)} of {len(numbers)} card payments from {self.clients} clients did not succeed, "
+                              f"e.g. {failures[0]}" + (" (payments stalled: see pg_stat_activity for its connections "
+                              "idle in transaction, and its log)" if "TimeoutError" in failures[0] else ""))
+        return seconds, sorted(latencies)
+
+    def check_books(self):
+        """The figures count only if the money is right: every payment succeeded once in payments' table and
+        at the gateway, each balance is its fees less its payments, and the clinic's ledger sums to zero."""
+        c = self.clinic
+        succeeded = int(sql(f"SELECT count(*) FROM payments.payments WHERE clinic_id = '{c}' AND status = 'succeeded' "
+                            f"AND method = 'card'"))
+        at_gateway = int(sql(f"SELECT count(*) FROM payments.sandbox_charges WHERE idempotency_key IN "
+                             f"(SELECT payment_id FROM payments.payments WHERE clinic_id = '{c}')"))
+        if succeeded != len(self.paid) or at_gateway != len(self.paid):
+            raise NotMeasured(f"payments phase: {len(self.paid)} payments answered succeeded, payments holds {succeeded} "
+                              f"succeeded and the sandbox gateway made {at_gateway} charges")
+        paid = {}
+        for patient in self.paid.values():
+            paid[patient] = paid.get(patient, 0) + self.AMOUNT
+        balances = dict(line.split("|") for line in sql(
+            f"SELECT patient_id, balance FROM payments.patient_balances WHERE clinic_id = '{c}'").splitlines() if line)
+        wrong = [p for p, fees in self.fees.items() if int(balances.get(p, 0)) != fees - paid.get(p, 0)]
+        if wrong:
+            raise NotMeasured(f"payments phase: {len(wrong)} balances are not their fees less their payments, e.g. {wrong[0]}: "
+                              f"{balances.get(wrong[0])} instead of {self.fees[wrong[0]] - paid.get(wrong[0], 0)}")
+        total = sql(f"SELECT coalesce(sum(amount), 0) FROM payments.ledger_entries WHERE clinic_id = '{c}'")
+        if total != "0":
+            raise NotMeasured(f"payments phase: the clinic's ledger sums to {total}, not 0")
+
+
 def metric_total(service, name, label="", required=False):
     """The sum of a Prometheus counter over its series (those whose labels contain `label`). A series
     appears when first counted, so none is 0, unless `required`: then the count must have happened."""
@@ -244,6 +393,10 @@ def measure():
     parser = argparse.ArgumentParser()
     parser.add_argument("--charges", type=int, default=20_000, help="charges in the throughput phase")
     parser.add_argument("--rate", type=int, default=1_500, help="charges/s in the latency phase")
+    parser.add_argument("--payments", type=int, default=2_000, help="card payments in the payments phase")
+    # 8 clients: as many as payments' main pool has connections, each card payment holding one for its
+    # request's transaction (before 6a4031f, 8 at once left payments waiting on its own pool for good).
+    parser.add_argument("--payment-clients", type=int, default=8, help="HTTP client threads in the payments phase")
     args = parser.parse_args()
 
     startup = {s: restart_and_time(s) for s in SERVICES}
@@ -284,6 +437,24 @@ def measure():
     achieved, latencies = steady_latencies[args.rate]
     peak_rss = {s: memory_mb(pid_of(s), "VmHWM") for s in SERVICES}
 
+    # Payments: card payments over HTTP through the sandbox gateway, from client threads, against patients
+    # with balances (their charges posted and recorded first). A few payments first warm the connections.
+    cards = CardPayments(args.payments, args.payment_clients)
+    cards.prepare()
+    warm = 4 * args.payment_clients
+    cards.run(list(range(warm)))
+    pay_meters = {k: meters[k] for k in ("payments", "postgres")}
+    pay_cpu_before = {k: meter() for k, meter in pay_meters.items()}
+    client_cpu_before = time.process_time()
+    pay_seconds, pay_latencies = cards.run(list(range(warm, warm + args.payments)))
+    if len(pay_latencies) != args.payments or not pay_seconds > 0:
+        raise NotMeasured(f"the payments phase timed {len(pay_latencies)} of {args.payments} payments in {pay_seconds:.3f} s")
+    pay_rate = args.payments / pay_seconds
+    pay_cpu = {k: (meter() - pay_cpu_before[k]) / pay_seconds * 100 for k, meter in pay_meters.items()}
+    pay_cpu["client"] = (time.process_time() - client_cpu_before) / pay_seconds * 100
+    cards.check_books()
+    payments_peak = memory_mb(pid_of("payments"), "VmHWM")
+
     broker = raw_broker(args.charges)
     pg1, pg4 = raw_postgres(1), raw_postgres(4)
     # The raw limit for the same messages per charge: persistent publishes confirmed every 100. (Publishing
@@ -300,6 +471,11 @@ def measure():
         *[row for rate, (reached, values) in steady_latencies.items()
           for row in [(f"asked {rate}/s, publisher reached (charges/s)", f"{reached:.0f}")]
           + [(f"latency at {rate}/s p{p} (ms)", f"{percentile(values, p):.1f}") for p in (50, 95, 99)]],
+        ("card payments over HTTP (tok_visa)", f"{args.payments}"),
+        (f"card payments/s, {args.payment_clients} clients", f"{pay_rate:.1f}"),
+        *[(f"card payment latency p{p} (ms)", f"{percentile(pay_latencies, p):.1f}") for p in (50, 95, 99)],
+        ("CPU % payments / Postgres / client", f"{pay_cpu['payments']:.0f} / {pay_cpu['postgres']:.0f} / {pay_cpu['client']:.0f}"),
+        ("payments peak RSS after payments (MB)", f"{payments_peak:.1f}"),
         ("raw broker publish, confirm/100 (msg/s)", f"{broker['publish_confirm_every_100_per_second']}"),
         ("raw broker consume, prefetch 300 (msg/s)", f"{broker['consume_prefetch_300_per_second']}"),
         ("raw broker publish + consume (msg/s)", f"{broker['publish_and_consume_per_second']}"),
@@ -316,7 +492,8 @@ def measure():
     print(f"{'publisher':15}{'':>10}{'':>13}{'':>13}{load.cpu_seconds / wall * 100:>14.0f}")
     print(f"\nbench: {throughput:.0f} events/s end to end ({share:.0f}% of the raw broker rate, {raw_charges:.0f} charges/s), "
           f"p99 {percentile(latencies, 99):.0f} ms at {args.rate}/s asked ({achieved:.0f}/s reached), idle RSS max {max(idle_rss.values()):.0f} MB, "
-          f"start max {max(startup.values()):.2f} s")
+          f"start max {max(startup.values()):.2f} s; {pay_rate:.0f} card payments/s over HTTP "
+          f"(p50 {percentile(pay_latencies, 50):.0f} ms, p99 {percentile(pay_latencies, 99):.0f} ms, {args.payment_clients} clients)")
 
 
 if __name__ == "__main__":

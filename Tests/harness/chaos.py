@@ -13,7 +13,7 @@ import uuid
 
 import pika
 
-from bench import BIN_DIR, RUN_DIR, SERVICES, metric_total, pid_of, ready, running, sql
+from bench import BIN_DIR, RUN_DIR, SERVICES, api, idempotency_key, metric_total, pid_of, ready, running, sql, token
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -89,7 +89,9 @@ class Clinic:
         amount = 100 + (n * 7919) % 250_000
         body = {"chargeId": f"c{n}", "patientId": patient, "providerId": "d1",
                 "serviceDate": datetime.date.today().isoformat(),
-                "procedure": {"code": "D1110", "codeSystem": "CDT"}, "fee": {"amount": amount, "currency": "USD"}}
+                # Distinct work per charge (code and tooth from n): the same work twice is held as a duplicate.
+                "procedure": {"code": f"D{n % 10000:04d}", "codeSystem": "CDT", "tooth": str(1 + n // 10000 % 32)},
+                "fee": {"amount": amount, "currency": "USD"}}
         event_id = self.publish("clinic.charge.posted.v1", body)
         self.expected[patient] = self.expected.get(patient, 0) + amount
         self.charges.append((body, event_id))
@@ -273,6 +275,189 @@ def replicas(publisher):
     extra[1].wait(15)
 
 
+CONSENT = "I authorize the clinic to charge this card for balances due."
+
+
+class AutoChargeKills:
+    """The auto-charge run with payments killed while its janitor charges the cards: every patient has one
+    recorded charge and an authorized saved card (tok_visa); two runs start at once (POST /v1/auto-charge/runs),
+    payments is killed with kill -9 `kills` times while payments are being charged, restarted, and the run
+    started again after each restart. Each patient must be charged exactly once, in payments' table and
+    at the sandbox gateway's own books, and owe nothing afterwards."""
+
+    def __init__(self, patients, kills):
+        self.patients, self.kills = patients, kills
+        self.clinic = Clinic()
+        self.runs = []          # (when, HTTP status, answer)
+        self.under_load = []    # unsettled auto-charge payments when each kill came
+        self.in_doubt = []      # of those, charged at the gateway but not yet settled
+        self.problems = []
+
+    def count(self, where):
+        return int(sql(f"SELECT count(*) FROM payments.payments WHERE clinic_id = '{self.clinic.id}' "
+                       f"AND origin = 'auto_charge' AND ({where})"))
+
+    def prepare(self):
+        """A charge for each patient (recorded, in analytics too), then an authorized card for each."""
+        for n in range(self.patients):
+            self.clinic.post(n, patients=self.patients)
+        self.fees = dict(self.clinic.expected)
+        if settle(self.clinic, timeout=300) is None:
+            raise RuntimeError(f"the {self.patients} charges did not all reach the ledger and analytics within 300 s")
+        staff = token("billing_staff", self.clinic.id)
+        refused, lock = [], threading.Lock()
+
+        def save(patients):
+            for patient in patients:
+                status, answer = api("POST", "payments", f"/v1/patients/{patient}/payment-methods", bearer=staff,
+                                     headers={"Idempotency-Key": idempotency_key()},
+                                     body={"token": "tok_visa", "autoCharge": {"consentText": CONSENT, "channel": "in_person"}})
+                if status != 201 or not isinstance(answer, dict) or answer.get("status") != "active":
+                    with lock:
+                        refused.append(f"{patient}: {status} {str(answer)[:200]}")
+
+        names = sorted(self.fees)
+        savers = [threading.Thread(target=save, args=(names[i::4],)) for i in range(4)]
+        for saver in savers:
+            saver.start()
+        for saver in savers:
+            saver.join()
+        if refused:
+            raise RuntimeError(f"{len(refused)} of {len(names)} cards were not saved, e.g. {refused[0]}")
+
+    def run(self):
+        answer = api("POST", "payments", "/v1/auto-charge/runs", bearer=token("admin", self.clinic.id), body={})
+        self.runs.append((time.time(), *answer))
+        return answer
+
+    def fault(self):
+        """Two runs at once; then, each time the janitor has charged some more cards, kill -9, restart, run again."""
+        barrier = threading.Barrier(2)
+        both = [threading.Thread(target=lambda: (barrier.wait(), self.run())) for _ in range(2)]
+        for thread in both:
+            thread.start()
+        for thread in both:
+            thread.join()
+        for _ in range(self.kills):
+            succeeded = self.count("status = 'succeeded'")
+            if succeeded >= self.patients:
+                raise RuntimeError(f"the janitor had charged all {self.patients} cards before kill {len(self.under_load) + 1}: "
+                                   f"nothing left to kill it over (try more --patients)")
+            more = min(random.randint(10, 40), max(1, (self.patients - succeeded) // 4))
+            deadline = time.time() + 120
+            while (charged := self.count("status = 'succeeded'")) < succeeded + more:  # the janitor is charging
+                if time.time() > deadline:
+                    raise RuntimeError(f"the janitor charged {charged} of {self.patients} cards and then nothing more "
+                                       f"for 120 s (see {RUN_DIR}/logs/payments.log)")
+                time.sleep(0.1)
+            pid = pid_of("payments")
+            if not running(pid):
+                raise RuntimeError(f"payments (pid {pid}) was not running when it was to be killed")
+            os.kill(pid, signal.SIGKILL)
+            self.under_load.append(self.count("status IN ('processing', 'unknown')"))
+            self.in_doubt.append(int(sql(
+                f"SELECT count(*) FROM payments.payments p JOIN payments.sandbox_charges s ON s.idempotency_key = p.payment_id "
+                f"WHERE p.clinic_id = '{self.clinic.id}' AND p.status IN ('processing', 'unknown')")))
+            time.sleep(0.3)
+            start("payments")
+            wait_ready("payments")
+            self.run()
+
+    def settle(self, timeout=300):
+        """Seconds until no auto-charge payment is left processing or unknown and every money invariant holds."""
+        started = time.time()
+        while time.time() - started < timeout:
+            if self.count("status IN ('processing', 'unknown')") == 0:
+                lost, doubled, consistent = invariants(self.clinic)
+                if lost == 0 and doubled == 0 and consistent:
+                    return time.time() - started
+            time.sleep(1)
+        return None
+
+    def check(self, run_date):
+        """(patients not charged, charges beyond one per patient): payments' table against the gateway's books."""
+        c, key = self.clinic.id, f"'auto:' || patient_id || ':USD:{run_date}'"
+        rows = sql(f"SELECT patient_id, status, amount, collection_key = {key}, attempt FROM payments.payments "
+                   f"WHERE clinic_id = '{c}' AND origin = 'auto_charge'").splitlines()
+        succeeded, amounts = {}, {}
+        for row in rows:
+            patient, status, amount, key_ok, attempt = row.split("|")
+            if key_ok != "t" or attempt != "0":
+                self.problems.append(f"payment of {patient} has collection key for another date or attempt {attempt}")
+            if status == "succeeded":
+                succeeded[patient] = succeeded.get(patient, 0) + 1
+                amounts[patient] = amounts.get(patient, 0) + int(amount)
+            elif status != "failed":
+                self.problems.append(f"a payment of {patient} is left {status}")
+        missing = [p for p in self.fees if succeeded.get(p, 0) == 0]
+        twice = sum(n - 1 for n in succeeded.values() if n > 1)
+        wrong = [p for p in self.fees if p in amounts and amounts[p] != self.fees[p]]
+        if missing:
+            self.problems.append(f"{len(missing)} patients were never charged, e.g. {missing[0]}")
+        if twice:
+            self.problems.append(f"{twice} payments beyond one per patient succeeded")
+        if wrong:
+            self.problems.append(f"{len(wrong)} patients were charged another amount than their balance, e.g. {wrong[0]}: "
+                                 f"{amounts[wrong[0]]} for a fee of {self.fees[wrong[0]]}")
+        # The gateway's own books: exactly one charge for each payment, and none made under another key.
+        payments = len(rows)
+        at_gateway = int(sql(f"SELECT count(*) FROM payments.sandbox_charges WHERE idempotency_key IN "
+                             f"(SELECT payment_id FROM payments.payments WHERE clinic_id = '{c}' AND origin = 'auto_charge')"))
+        since = int(sql(f"SELECT count(*) FROM payments.sandbox_charges WHERE created_at >= to_timestamp({self.began})"))
+        if at_gateway != payments or since != payments:
+            self.problems.append(f"{payments} payments, but the sandbox gateway holds {at_gateway} charges for them "
+                                 f"and made {since} since the scenario began")
+        extra_at_gateway = max(0, at_gateway - payments) + max(0, since - payments)
+        return len(missing), twice + extra_at_gateway, payments, at_gateway
+
+
+def auto_charge_kills(name, patients, kills=3):
+    drill = AutoChargeKills(patients, kills)
+    clinic = drill.clinic
+    dead_before = dead_letter_ids("payments") | dead_letter_ids("analytics")
+    drill.began = float(sql("SELECT extract(epoch FROM now())"))
+    drill.prepare()
+    clinic.close()
+    drill.fault()
+    clinic.expected = {p: 0 for p in drill.fees}  # each balance: its fee less the auto-charge of all of it
+    settled = drill.settle()
+    # Once settled, another run finds nothing to charge, and a few janitor passes change nothing.
+    drill.run()
+    passes = int(sql("SELECT coalesce(sum(runs), 0) FROM payments.scheduled_jobs WHERE name = 'payments.janitor'"))
+    deadline = time.time() + 30
+    while int(sql("SELECT coalesce(sum(runs), 0) FROM payments.scheduled_jobs WHERE name = 'payments.janitor'")) < passes + 3:
+        if time.time() > deadline:
+            drill.problems.append("the janitor did not run 3 more times within 30 s after the runs")
+            break
+        time.sleep(0.5)
+    statuses = [status for _, status, _ in drill.runs]
+    answers = [a for _, status, a in drill.runs if status == 201 and isinstance(a, dict)]
+    dates = {a.get("runDate") for a in answers}
+    intents = sum(a.get("intents", 0) for a in answers)
+    if not answers or len(dates) != 1:
+        raise RuntimeError(f"the runs answered {statuses} with run dates {dates}: {[str(a)[:200] for _, _, a in drill.runs]}")
+    if any(status not in (201, 409) for status in statuses) or statuses[:2].count(201) == 0:
+        drill.problems.append(f"the runs answered {statuses} (two at once, then one after each restart, then one more)")
+    if intents != patients:
+        drill.problems.append(f"the runs created {intents} payments for {patients} patients")
+    missing, doubled, payments, at_gateway = drill.check(dates.pop())
+    lost, transfers_doubled, consistent = invariants(clinic)
+    dead = len((dead_letter_ids("payments") | dead_letter_ids("analytics")) - dead_before)
+    if sum(1 for n in drill.under_load if n > 0) < len(drill.under_load):
+        drill.problems.append(f"some kills came when no payment was being charged (unsettled at each kill: {drill.under_load})")
+    problem = audit_problem()
+    if problem:
+        drill.problems.append(problem)
+    print(f"  {name}: {patients} patients, runs answered {statuses} ({intents} payments created), {len(drill.under_load)} kills "
+          f"with {drill.under_load} payments unsettled ({drill.in_doubt} already charged at the gateway), "
+          f"{payments} payments, {at_gateway} gateway charges", flush=True)
+    for text in drill.problems:
+        print(f"  {name}: {text}", flush=True)
+    return {"scenario": name, "sent": clinic.sent, "charges": charges_in_ledger(clinic), "lost": lost + missing,
+            "doubled": transfers_doubled + doubled, "dead": dead, "settle": settled,
+            "ok": settled is not None and consistent and dead == 0 and not drill.problems}
+
+
 def poison_kinds():
     """(name, routing key, body, header change, content type): each must be dead-lettered with a reason."""
     today = datetime.date.today().isoformat()
@@ -435,6 +620,7 @@ def dead_letter_ids(service="payments"):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=20_000, help="charge events per scenario")
+    parser.add_argument("--patients", type=int, default=300, help="patients charged by the auto-charge run")
     parser.add_argument("--only", help="run only the scenarios whose name contains this text")
     args = parser.parse_args()
     n = args.events
@@ -447,6 +633,7 @@ def main():
         ("relay killed after publish x3", lambda: relay_crashes(n)),
         ("poison", poison),
         ("dead-letter replay", replay),
+        ("auto-charge run, payments killed", lambda: auto_charge_kills("auto-charge run, payments killed", args.patients)),
     ]
     print(f"{'scenario':38}{'sent':>8}{'in ledger':>10}{'lost':>6}{'doubled':>8}{'dead':>6}{'settle s':>9}  verdict",
           flush=True)
@@ -457,6 +644,7 @@ def main():
         try:
             r = run()
         except Exception as error:  # a harness failure is a failed scenario, not a lost table
+            print(f"  {name}: {error}", flush=True)  # the row below has room for only the start of it
             r = {"scenario": f"{name}: {error}", "sent": 0, "charges": 0, "lost": 0, "doubled": 0, "dead": 0,
                  "settle": None, "ok": False}
         results.append(r)
