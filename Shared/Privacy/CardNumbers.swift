@@ -10,8 +10,7 @@
 /// - An unbroken block of more than 19 digits is never a card: it is an id or a trace number, and checking
 ///   every 13–19 digit window inside it would flag about one in ten such ids by chance.
 /// - Runs shorter than 13 digits (phone numbers, 10-digit ids, dates) can never match.
-/// - Groups glued to a letter are part of an id, such as a UUID's "4112-8304-0865560018d4", and never join
-///   other groups into a card number (about 0.3 % of random UUIDs would otherwise pass the Luhn check).
+/// - Groups are a card only when written as cards are printed (`cardLike`): a UUID's digit groups are an id.
 /// A stray match is possible when unrelated numbers are strung together with single spaces; refusing such
 /// text is the safer mistake.
 public enum CardNumbers {
@@ -77,6 +76,18 @@ public enum CardNumbers {
 
     static let cardLengths = 13...19
 
+    /// Whether groups are written as cards are printed: 4-4-4-4(-3), 4-6-5, 4-6-4 — a first group of four,
+    /// middle groups of four or six, a last group of at most six — and none glued to a letter. A UUID's
+    /// "21808263-4061-4375" or "…-8304-0865560018d4" is an id, even when its digits pass the Luhn check
+    /// (about one random UUID in 7,000 would).
+    static func cardLike(_ groups: ArraySlice<DigitGroup>) -> Bool {
+        guard let first = groups.first, let last = groups.last, first.digits.count == 4, last.digits.count <= 6 else {
+            return false
+        }
+        return groups.dropFirst().dropLast().allSatisfy { [4, 6].contains($0.digits.count) }
+            && !groups.contains { $0.touchesLetter }
+    }
+
     /// Character ranges to mask, in order and not overlapping.
     static func cardRanges(in characters: [Character]) -> [Range<Int>] {
         var found: [Range<Int>] = []
@@ -86,7 +97,7 @@ public enum CardNumbers {
                 for last in first..<run.count {
                     // Groups glued to a letter belong to an id ("…-8304-0865560018d4" in a UUID), not to a
                     // card number written in groups; an unbroken block is judged by its digits alone.
-                    if last > first, run[first].touchesLetter || run[last].touchesLetter { break }
+                    if last > first, !cardLike(run[first...last]) { break }
                     digits += run[last].digits
                     if digits.count > cardLengths.upperBound { break }
                     if cardLengths.contains(digits.count) && passesLuhn(digits) {

@@ -36,9 +36,9 @@ import Testing
     }
 
     /// UUIDs whose digit groups, joined across the dashes, pass the Luhn check: ids, not cards.
-    @Test(arguments: ["f13a558d-3c70-4112-8304-0865560018d4", "idempotency f13a558d-3c70-4112-8304-0865560018d4 sent"])
+    @Test(arguments: ["f13a558d-3c70-4112-8304-0865560018d4", "idempotency f13a558d-3c70-4112-8304-0865560018d4 sent",
+                      "21808263-4061-4375-b1eb-fe27eea55af9"])
     func uuidsAreNotCardNumbers(text: String) {
-        #expect(CardNumbers.passesLuhn(Array("411283040865560018").map { $0.asciiValue! - 48 }))
         #expect(!CardNumbers.containsCardNumber(text))
     }
 

@@ -27,7 +27,9 @@ struct AutoChargeRun {
                                                       expectedInsurance: due.expectedInsurance)
             guard collectible > 0 else { continue }
             let money = Money(amount: collectible, currency: due.currency)
-            if let method = due.method {
+            // A card in a retry series is left to its retries; one that failed for good is not tried daily.
+            if due.retrying { continue }
+            if let method = due.method, !due.declinedForGood {
                 let amount = Collections.autoChargeAmount(collectible: collectible, maximumPerCharge: method.maximum)
                 let key = "auto:\(due.patientId):\(due.currency):\(runDate)"
                 let payment = PaymentRecord(
@@ -45,15 +47,14 @@ struct AutoChargeRun {
                                      summary: "auto-charge of \(payment.amount) on \(method.brand ?? "card") ending \(method.last4) (authorized) for a collectible \(money)",
                                      clinicId: due.clinicId)
                 }
-            } else if try await notice(due, reason: due.unusableMethod ? "method_needs_updating" : "no_authorized_method",
-                                       runDate: runDate, change) {
+            } else if try await notice(due, reason: due.reason, runDate: runDate, change) {
                 summary.balanceDue += 1
                 try change.publish(BalanceDue(
                     patientId: due.patientId, balance: Money(amount: due.balance, currency: due.currency), collectible: money,
-                    reason: due.unusableMethod ? "method_needs_updating" : "no_authorized_method",
+                    reason: due.reason,
                     oldestServiceDate: due.oldestServiceDate, runDate: runDate), clinicId: due.clinicId, aggregateId: due.patientId)
                 try change.audit("balance.due", objectType: "patient", objectId: due.patientId,
-                                 summary: "\(money) collectible, no authorized card to charge", clinicId: due.clinicId)
+                                 summary: "\(money) collectible, no card could be charged (\(due.reason))", clinicId: due.clinicId)
             }
         }
         return summary
@@ -69,7 +70,16 @@ struct AutoChargeRun {
         var method: Method?
         /// The patient has an authorized method, but it is expired, flagged or blocked.
         var unusableMethod: Bool
+        /// A soft decline of an automatic charge is waiting for its retry.
+        var retrying: Bool
+        /// The chosen card's automatic charges failed for good (retries exhausted or a hard decline).
+        var declinedForGood: Bool
         var oldestServiceDate: CalendarDate?
+
+        /// Why no card is charged, as `payments.balance.due.v1` says it.
+        var reason: String {
+            declinedForGood ? "declined" : unusableMethod ? "method_needs_updating" : "no_authorized_method"
+        }
     }
 
     struct Method {
@@ -95,6 +105,11 @@ struct AutoChargeRun {
                    (m.auto_charge->'maximumPerCharge'->>'amount')::bigint AS maximum,
                    EXISTS (SELECT 1 FROM payment_methods u WHERE u.clinic_id = b.clinic_id AND u.patient_id = b.patient_id
                            AND u.auto_charge IS NOT NULL AND u.status IN ('needs_updating', 'blocked')) AS unusable,
+                   EXISTS (SELECT 1 FROM collection_retries r WHERE r.clinic_id = b.clinic_id AND r.patient_id = b.patient_id
+                           AND r.currency = b.currency AND r.origin = 'auto_charge' AND r.state = 'retrying') AS retrying,
+                   EXISTS (SELECT 1 FROM collection_retries r WHERE r.clinic_id = b.clinic_id AND r.patient_id = b.patient_id
+                           AND r.currency = b.currency AND r.origin = 'auto_charge' AND r.state = 'failed'
+                           AND r.payment_method_id = m.payment_method_id) AS failed_for_good,
                    (SELECT min(c.service_date)::text FROM charges c
                     WHERE c.clinic_id = b.clinic_id AND c.patient_id = b.patient_id AND c.reversed_at IS NULL
                       AND c.fee_amount > c.paid) AS oldest
@@ -120,7 +135,8 @@ struct AutoChargeRun {
                            customerId: try r["customer_id"].decode(String?.self), brand: try r["brand"].decode(String?.self),
                            last4: try r["last4"].decode(String.self), maximum: try r["maximum"].decode(Int64?.self))
                 },
-                unusableMethod: try r["unusable"].decode(Bool.self),
+                unusableMethod: try r["unusable"].decode(Bool.self), retrying: try r["retrying"].decode(Bool.self),
+                declinedForGood: try r["failed_for_good"].decode(Bool.self),
                 oldestServiceDate: try r["oldest"].decode(String?.self).flatMap(CalendarDate.init))
         }
     }

@@ -43,13 +43,16 @@ enum PaymentJobs {
     /// Creates the next try of every collection whose retry is due; the janitor charges them. A method
     /// revoked or flagged since is not tried again.
     static func retryDue(_ context: PaymentsContext, _ change: inout Change) async throws {
-        let due = try await RetryStore(connection: change.connection, logger: change.logger).takeDue(
-            gateway: context.collector.gateway.name, now: change.now, limit: 200)
+        let retries = RetryStore(connection: change.connection, logger: change.logger)
+        let due = try await retries.takeDue(gateway: context.collector.gateway.name, now: change.now, limit: 200)
         for retry in due {
             let methods = PaymentMethodStore(connection: change.connection, logger: change.logger)
             guard let method = try await methods.load(clinicId: retry.clinicId, paymentMethodId: retry.paymentMethodId),
                   method.status == .active, retry.origin == .plan || method.autoCharge != nil
-            else { continue }
+            else {
+                try await retries.giveUp(clinicId: retry.clinicId, collectionKey: retry.collectionKey)
+                continue
+            }
             let payment = PaymentRecord(
                 clinicId: retry.clinicId, paymentId: "pay_" + SandboxGateway.randomId() + "r\(retry.attempt)",
                 patientId: retry.patientId, method: .cardOnFile, origin: retry.origin, amount: retry.amount, status: .processing,

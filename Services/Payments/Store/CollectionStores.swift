@@ -122,25 +122,34 @@ struct RetryStore {
                       schedule: RetrySchedule, now: Date) async throws -> Date? {
         let first = try await connection.query("""
             INSERT INTO collection_retries (clinic_id, collection_key, patient_id, origin, payment_method_id, amount, currency,
-                                            plan_id, installment_id, first_failed_at, attempts_made, next_retry_at)
+                                            plan_id, installment_id, first_failed_at, attempts_made, state, next_retry_at)
             VALUES (\(payment.clinicId), \(collectionKey), \(payment.patientId), \(payment.origin.rawValue), \(paymentMethodId),
                     \(payment.amount.amount), \(payment.amount.currency), \(payment.planId), \(payment.installmentId), \(now),
-                    \(payment.attempt), NULL)
+                    \(payment.attempt), 'retrying', NULL)
             ON CONFLICT (clinic_id, collection_key) DO UPDATE SET attempts_made = EXCLUDED.attempts_made
             RETURNING first_failed_at
             """, logger: logger).decode(Date.self).all().first ?? now
         let next = soft ? schedule.nextRetry(firstFailure: first, retriesMade: payment.attempt) : nil
         try await connection.query("""
-            UPDATE collection_retries SET next_retry_at = \(next)
+            UPDATE collection_retries SET next_retry_at = \(next), state = \(next == nil ? "failed" : "retrying")
             WHERE clinic_id = \(payment.clinicId) AND collection_key = \(collectionKey)
             """, logger: logger)
         return next
     }
 
-    /// A collection that succeeded is not retried.
+    /// A collection that succeeded is not retried, and leaves no trace here (a `failed` row keeps the
+    /// auto-charge run from trying that card again).
     func finish(clinicId: String, collectionKey: String) async throws {
         try await connection.query("""
-            UPDATE collection_retries SET next_retry_at = NULL WHERE clinic_id = \(clinicId) AND collection_key = \(collectionKey)
+            DELETE FROM collection_retries WHERE clinic_id = \(clinicId) AND collection_key = \(collectionKey)
+            """, logger: logger)
+    }
+
+    /// A collection whose method can no longer be charged: no try follows.
+    func giveUp(clinicId: String, collectionKey: String) async throws {
+        try await connection.query("""
+            UPDATE collection_retries SET state = 'failed', next_retry_at = NULL
+            WHERE clinic_id = \(clinicId) AND collection_key = \(collectionKey)
             """, logger: logger)
     }
 
@@ -164,7 +173,7 @@ struct RetryStore {
             UPDATE collection_retries r SET next_retry_at = NULL
             FROM (SELECT t.clinic_id, t.collection_key FROM collection_retries t
                   JOIN payment_methods m ON m.clinic_id = t.clinic_id AND m.payment_method_id = t.payment_method_id
-                  WHERE t.next_retry_at <= \(now) AND m.gateway = \(gateway)
+                  WHERE t.state = 'retrying' AND t.next_retry_at <= \(now) AND m.gateway = \(gateway)
                   ORDER BY t.next_retry_at LIMIT \(limit) FOR UPDATE OF t SKIP LOCKED) due
             WHERE r.clinic_id = due.clinic_id AND r.collection_key = due.collection_key
             RETURNING r.clinic_id, r.collection_key, r.patient_id, r.origin, r.payment_method_id, r.amount, r.currency,

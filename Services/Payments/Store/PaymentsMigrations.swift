@@ -207,6 +207,8 @@ enum PaymentsMigrations {
                 installment_id text,
                 first_failed_at timestamptz NOT NULL,
                 attempts_made int NOT NULL,
+                -- retrying: a try is scheduled (next_retry_at) or under way (NULL); failed: no try follows.
+                state text NOT NULL CHECK (state IN ('retrying', 'failed')),
                 next_retry_at timestamptz,
                 PRIMARY KEY (clinic_id, collection_key))
             """,
