@@ -58,9 +58,10 @@ struct BackgroundWork: Service {
                 job.name, now: change.now, firstDue: job.schedule.firstDue(now: change.now),
                 on: change.connection, logger: change.logger)
             {
-            case .notDue(let next) where next > job.schedule.next(after: change.now):
-                // Later than a run now would schedule: the (test) clock was moved back. Start over from now,
-                // or a job every 2 s would wait the days the clock went back.
+            case .notDue(let next) where next > job.schedule.next(after: change.now).addingTimeInterval(60):
+                // Well later than a run now would schedule: the (test) clock was moved back. Start over from
+                // now, or a job every 2 s would wait the days the clock went back. (The minute's margin keeps
+                // a replica whose change began just before another's run from taking that run for it.)
                 let again = job.schedule.firstDue(now: change.now)
                 try await ScheduledJobs.reschedule(job.name, next: again, on: change.connection, logger: change.logger)
                 return again

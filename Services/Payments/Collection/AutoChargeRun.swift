@@ -33,7 +33,7 @@ struct AutoChargeRun {
                 let amount = Collections.autoChargeAmount(collectible: collectible, maximumPerCharge: method.maximum)
                 let key = "auto:\(due.patientId):\(due.currency):\(runDate)"
                 let payment = PaymentRecord(
-                    clinicId: due.clinicId, paymentId: "pay_" + SandboxGateway.randomId() + "ac", patientId: due.patientId,
+                    clinicId: due.clinicId, paymentId: NewId.make("pay_"), patientId: due.patientId,
                     method: .cardOnFile, origin: .autoCharge, amount: Money(amount: amount, currency: due.currency),
                     status: .processing, gateway: gateway,
                     source: StoredSource(gatewayMethodId: method.gatewayMethodId, customerId: method.customerId, offSession: true),

@@ -1,4 +1,5 @@
 import Contracts
+import Foundation
 
 /// A payment's status, as the API and events name it.
 public enum PaymentStatus: String, Codable, Sendable, CaseIterable, SchemaEnum {
@@ -144,6 +145,13 @@ public enum PaymentRules {
     /// Far means above the balance by more than the balance itself and more than 1,000.00.
     public static func isFarAboveBalance(_ amount: Int64, balance: Int64) -> Bool {
         amount - max(balance, 0) > max(balance, 100_000)
+    }
+}
+
+/// New ids: a prefix that says what it is (`pay_`, `re_`, `rev_`, Stripe-style) and 24 random hex digits.
+public enum NewId {
+    public static func make(_ prefix: String) -> String {
+        prefix + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(24)
     }
 }
 

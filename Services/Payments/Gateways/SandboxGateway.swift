@@ -66,7 +66,7 @@ struct SandboxGateway: PaymentGateway {
         let settlesAt: Date? = if case .bank = behaviour { clock.now().addingTimeInterval(achDelay) } else { nil }
         try await run("""
             INSERT INTO sandbox_charges (idempotency_key, gateway_charge_id, token, amount, currency, outcome, settles_at)
-            VALUES (\(request.idempotencyKey), \("ch_sbx_" + Self.randomId()), \(token), \(request.amount.amount),
+            VALUES (\(request.idempotencyKey), \(NewId.make("ch_sbx_")), \(token), \(request.amount.amount),
                     \(request.amount.currency), 'made', \(settlesAt))
             ON CONFLICT (idempotency_key) DO NOTHING
             """)
@@ -108,7 +108,7 @@ struct SandboxGateway: PaymentGateway {
         }
         try await run("""
             INSERT INTO sandbox_methods (gateway_method_id, idempotency_key, token)
-            VALUES (\("pm_sbx_" + Self.randomId()), \(request.idempotencyKey), \(request.token))
+            VALUES (\(NewId.make("pm_sbx_")), \(request.idempotencyKey), \(request.token))
             ON CONFLICT (idempotency_key) DO NOTHING
             """)
         let methodId: String
@@ -121,7 +121,7 @@ struct SandboxGateway: PaymentGateway {
         } catch {
             throw .outcomeUnknown("the sandbox's books are unreachable: \(error)")
         }
-        let customer = request.customerId ?? "cus_sbx_" + Self.randomId()
+        let customer = request.customerId ?? NewId.make("cus_sbx_")
         switch behaviour {
         case .bank: return GatewaySavedMethod(gatewayMethodId: methodId, customerId: customer, kind: "bank_account",
                                               brand: nil, last4: "6789", expMonth: nil, expYear: nil)
@@ -140,7 +140,7 @@ struct SandboxGateway: PaymentGateway {
             let rows = try await client.query("""
                 WITH made AS (
                     INSERT INTO sandbox_refunds (idempotency_key, gateway_refund_id, gateway_charge_id, amount)
-                    SELECT \(request.idempotencyKey), \("re_sbx_" + Self.randomId()), \(request.chargeId), \(request.amount.amount)
+                    SELECT \(request.idempotencyKey), \(NewId.make("re_sbx_")), \(request.chargeId), \(request.amount.amount)
                     WHERE EXISTS (SELECT 1 FROM sandbox_charges WHERE gateway_charge_id = \(request.chargeId))
                     ON CONFLICT (idempotency_key) DO NOTHING RETURNING gateway_refund_id)
                 SELECT gateway_refund_id FROM made
@@ -183,9 +183,5 @@ struct SandboxGateway: PaymentGateway {
         } catch {
             throw .outcomeUnknown("the sandbox's books are unreachable: \(String(reflecting: error))")
         }
-    }
-
-    static func randomId() -> String {
-        String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20))
     }
 }

@@ -54,7 +54,7 @@ enum PaymentJobs {
                 continue
             }
             let payment = PaymentRecord(
-                clinicId: retry.clinicId, paymentId: "pay_" + SandboxGateway.randomId() + "r\(retry.attempt)",
+                clinicId: retry.clinicId, paymentId: NewId.make("pay_"),
                 patientId: retry.patientId, method: .cardOnFile, origin: retry.origin, amount: retry.amount, status: .processing,
                 gateway: context.collector.gateway.name,
                 source: StoredSource(gatewayMethodId: method.gatewayMethodId, customerId: method.customerId, offSession: true),

@@ -41,7 +41,7 @@ enum AdjustmentRoutes {
             if let problem = AdjustmentRules.problems(in: request, balance: before).first {
                 throw APIError.unprocessable(problem.message, param: problem.param, code: "adjustment_invalid")
             }
-            let id = "adj_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(24)
+            let id = NewId.make("adj_")
             try await store.insert(id: id, clinicId: clinicId, request: request, createdBy: call.caller.subject,
                                    requestId: call.requestId, at: change.now)
             let ledger = LedgerStore(connection: change.connection, logger: change.logger)

@@ -45,7 +45,7 @@ struct ReviewStore {
               heldEvent: String? = nil, at now: Date) async throws {
         try await connection.query("""
             INSERT INTO review_items (clinic_id, item_id, kind, patient_id, subject_id, summary, held_event, status, created_at)
-            VALUES (\(clinicId), \("rev_" + SandboxGateway.randomId()), \(kind.rawValue), \(patientId), \(subjectId), \(summary),
+            VALUES (\(clinicId), \(NewId.make("rev_")), \(kind.rawValue), \(patientId), \(subjectId), \(summary),
                     \(heldEvent)::jsonb, 'open', \(now))
             ON CONFLICT (clinic_id, kind, subject_id) DO NOTHING
             """, logger: logger)
