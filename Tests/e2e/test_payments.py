@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from conftest import get_json, request, sql, token, wait_until
+from conftest import get_json, psql_as_service, request, sql, token, wait_until
 from payments_helpers import (
     ACH_RETURNS_R01, ACH_SETTLES, DECLINED, EXPIRED, INSUFFICIENT_FUNDS, MASTERCARD, PROCESSING_ERROR,
     TIMEOUT_AFTER_CHARGE, VISA, assert_books_balanced, assert_error, balance, entries, get_payment,
@@ -365,3 +365,16 @@ def test_ach_debit_returned_r01_fails_and_moves_nothing(clinic_id, patient):
     assert failed["failure"]["declineCode"] == "R01", failed
     assert payment_transfer_postings(clinic_id, answer["id"]) == 0
     assert_books_balanced(clinic_id, {patient: FEE})
+
+
+def test_the_database_refuses_a_transfer_that_does_not_sum_to_zero(clinic_id):
+    """Not only Swift: even the payments login writing SQL by hand cannot post an unbalanced transfer."""
+    insert = ("INSERT INTO payments.ledger_entries (clinic_id, transfer_id, kind, account, amount, currency, event_id) "
+              f"VALUES ('{clinic_id}', 'payment:hand-made', 'payment', 'patient:p1:receivable', -500, 'USD', 'e1'), "
+              f"('{clinic_id}', 'payment:hand-made', 'payment', 'practice:collections:cash', 400, 'USD', 'e1')")
+    refused = psql_as_service("payments", insert)
+    assert refused.returncode != 0 and "does not sum to zero" in refused.stderr, refused.stderr
+    balanced = psql_as_service("payments", insert.replace(", 400,", ", 500,").replace("hand-made", "hand-made-2")
+                               + f"; DELETE FROM payments.ledger_entries WHERE clinic_id = '{clinic_id}'")
+    # The balanced pair is accepted; the ledger is append-only, so taking it back out is refused too.
+    assert "append-only" in balanced.stderr and "sum to zero" not in balanced.stderr, balanced.stderr

@@ -77,26 +77,12 @@ public struct DeclineLimit: Equatable, Sendable {
 /// Two charges are the same work when patient, procedure, tooth, surfaces and service date agree: the
 /// second is held for review rather than posted twice.
 public struct DuplicateChargeKey: Hashable, Sendable {
-    public var patientId: String
-    public var code: String
-    public var tooth: String
-    public var surfaces: String
-    public var serviceDate: String
-
-    public init(patientId: String, code: String, tooth: String, surfaces: String, serviceDate: String) {
-        self.patientId = patientId
-        self.code = code
-        self.tooth = tooth
-        self.surfaces = surfaces
-        self.serviceDate = serviceDate
-    }
+    /// The fields in one string, surfaces in any order being the same surfaces.
+    public let text: String
 
     public init(_ charge: ChargePosted) {
-        patientId = charge.patientId
-        code = charge.procedure.code
-        tooth = charge.procedure.tooth ?? ""
-        // Surfaces in any order are the same surfaces.
-        surfaces = (charge.procedure.surfaces ?? []).map { $0.uppercased() }.sorted().joined(separator: ",")
-        serviceDate = charge.serviceDate.description
+        let surfaces = (charge.procedure.surfaces ?? []).map { $0.uppercased() }.sorted().joined(separator: ",")
+        text = [charge.patientId, charge.procedure.code, charge.procedure.tooth ?? "", surfaces,
+                charge.serviceDate.description].joined(separator: "|")
     }
 }

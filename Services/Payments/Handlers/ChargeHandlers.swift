@@ -129,12 +129,11 @@ enum ChargeHandlers {
         async throws -> [(event: ChargePosted, envelope: EventEnvelope)]
     {
         let store = LedgerStore(connection: context.connection, logger: context.logger)
-        var seen = try await store.chargeKeys(clinics: charges.map(\.envelope.clinicId), patients: charges.map(\.event.patientId),
-                                              serviceDates: charges.map(\.event.serviceDate.description))
+        let works = charges.map { ClinicWorkKey(clinicId: $0.envelope.clinicId, work: DuplicateChargeKey($0.event).text) }
+        var seen = try await store.chargesFor(Array(Set(works)))
         var toPost: [(event: ChargePosted, envelope: EventEnvelope)] = []
         let review = ReviewStore(connection: context.connection, logger: context.logger)
-        for item in charges {
-            let key = ClinicDuplicateKey(clinicId: item.envelope.clinicId, key: DuplicateChargeKey(item.event))
+        for (item, key) in zip(charges, works) {
             if let other = seen[key], other != item.event.chargeId {
                 let held = String(decoding: try ContractCoding.encode(item.event), as: UTF8.self)
                 try await review.open(

@@ -33,10 +33,10 @@ struct LedgerWrite {
     var eventId: String
 }
 
-/// A charge's duplicate key within its clinic.
-struct ClinicDuplicateKey: Hashable {
+/// A charge's work within its clinic.
+struct ClinicWorkKey: Hashable {
     var clinicId: String
-    var key: DuplicateChargeKey
+    var work: String
 }
 
 /// The SQL of charges, ledger entries and balances: set-based, a statement per table whatever the
@@ -66,18 +66,19 @@ struct LedgerStore {
         let rows = try await connection.query("""
             INSERT INTO charges (clinic_id, charge_id, patient_id, provider_id, service_date, procedure_code, code_system,
                                  tooth, surfaces, diagnosis_codes, appointment_id, treatment_plan_id, fee_amount, currency,
-                                 posted_event_id)
+                                 posted_event_id, work_key)
             SELECT c, id, p, pr, d, code, sys, o->>'tooth',
                    CASE WHEN jsonb_typeof(o->'surfaces') = 'array' THEN ARRAY(
                        SELECT v FROM jsonb_array_elements_text(o->'surfaces') WITH ORDINALITY AS s(v, i) ORDER BY i) END,
                    CASE WHEN jsonb_typeof(o->'diagnosisCodes') = 'array' THEN ARRAY(
                        SELECT v FROM jsonb_array_elements_text(o->'diagnosisCodes') WITH ORDINALITY AS s(v, i) ORDER BY i) END,
-                   o->>'appointmentId', o->>'treatmentPlanId', m, cu, e
+                   o->>'appointmentId', o->>'treatmentPlanId', m, cu, e, w
             FROM unnest(\(sorted.map(\.envelope.clinicId)), \(c.map(\.chargeId)), \(c.map(\.patientId)),
                         \(c.map(\.providerId)), \(c.map(\.serviceDate.description))::date[],
                         \(c.map(\.procedure.code)), \(c.map(\.procedure.codeSystem.rawValue)), \(optionals)::jsonb[],
-                        \(c.map(\.fee.amount)), \(c.map(\.fee.currency)), \(sorted.map(\.envelope.id)))
-                 WITH ORDINALITY AS x(c, id, p, pr, d, code, sys, o, m, cu, e, n)
+                        \(c.map(\.fee.amount)), \(c.map(\.fee.currency)), \(sorted.map(\.envelope.id)),
+                        \(c.map { DuplicateChargeKey($0).text }))
+                 WITH ORDINALITY AS x(c, id, p, pr, d, code, sys, o, m, cu, e, w, n)
             ORDER BY n
             ON CONFLICT (clinic_id, charge_id) DO NOTHING
             RETURNING clinic_id, charge_id
@@ -89,26 +90,19 @@ struct LedgerStore {
         return inserted
     }
 
-    /// The duplicate keys of the recorded, not reversed charges of these patients on these service dates,
-    /// with a charge id each.
-    func chargeKeys(clinics: [String], patients: [String], serviceDates: [String]) async throws -> [ClinicDuplicateKey: String] {
-        var keys: [ClinicDuplicateKey: String] = [:]
+    /// Of these works, those a recorded, not reversed charge is for, with its charge id.
+    func chargesFor(_ works: [ClinicWorkKey]) async throws -> [ClinicWorkKey: String] {
+        guard !works.isEmpty else { return [:] }
+        var found: [ClinicWorkKey: String] = [:]
         let rows = try await connection.query("""
-            SELECT clinic_id, charge_id, patient_id, procedure_code, coalesce(tooth, ''),
-                   array_to_string(ARRAY(SELECT upper(s) FROM unnest(coalesce(surfaces, '{}')) AS s ORDER BY 1), ','),
-                   service_date::text
-            FROM charges
-            WHERE (clinic_id, patient_id, service_date) IN (
-                      SELECT DISTINCT c, p, d FROM unnest(\(clinics), \(patients), \(serviceDates)::date[]) AS x(c, p, d))
+            SELECT clinic_id, work_key, charge_id FROM charges
+            WHERE (clinic_id, work_key) IN (SELECT * FROM unnest(\(works.map(\.clinicId)), \(works.map(\.work))))
               AND reversed_at IS NULL
             """, logger: logger)
-        for try await (clinicId, chargeId, patientId, code, tooth, surfaces, serviceDate)
-            in rows.decode((String, String, String, String, String, String, String).self)
-        {
-            keys[ClinicDuplicateKey(clinicId: clinicId, key: DuplicateChargeKey(
-                patientId: patientId, code: code, tooth: tooth, surfaces: surfaces, serviceDate: serviceDate))] = chargeId
+        for try await (clinicId, work, chargeId) in rows.decode((String, String, String).self) {
+            found[ClinicWorkKey(clinicId: clinicId, work: work)] = chargeId
         }
-        return keys
+        return found
     }
 
     /// The charges already recorded among `keys`; with `lock`, locked until the transaction ends.

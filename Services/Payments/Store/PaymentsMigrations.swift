@@ -81,15 +81,14 @@ enum PaymentsMigrations {
             "CREATE INDEX adjustments_patient ON adjustments (clinic_id, patient_id, created_at)",
         ]),
         Migration(3, "payments, refunds, saved methods, collections, review", [
-            // Every transfer's postings sum to zero, checked by the database too: all postings of a transfer
-            // are written by one statement, and the check looks at every posting of the transfers it wrote.
+            // Every transfer's postings sum to zero, checked by the database too: a transfer is written whole by
+            // one statement (and (transfer, account) is unique), so the check sums what each statement wrote.
             """
             CREATE FUNCTION ledger_transfers_balance() RETURNS trigger LANGUAGE plpgsql AS $$
             DECLARE unbalanced text;
             BEGIN
-                SELECT l.transfer_id INTO unbalanced FROM ledger_entries l
-                WHERE (l.clinic_id, l.transfer_id) IN (SELECT DISTINCT clinic_id, transfer_id FROM written)
-                GROUP BY l.clinic_id, l.transfer_id, l.currency HAVING sum(l.amount) <> 0 LIMIT 1;
+                SELECT transfer_id INTO unbalanced FROM written
+                GROUP BY clinic_id, transfer_id, currency HAVING sum(amount) <> 0 LIMIT 1;
                 IF unbalanced IS NOT NULL THEN
                     RAISE EXCEPTION 'transfer % does not sum to zero: every transfer is balanced', unbalanced;
                 END IF;
@@ -102,6 +101,10 @@ enum PaymentsMigrations {
             """,
             "ALTER TABLE charges ADD COLUMN treatment_plan_id text",
             "ALTER TABLE charges ADD COLUMN paid bigint NOT NULL DEFAULT 0",
+            // The work a charge is for (patient, procedure, tooth, surfaces, service date): the same work
+            // under another charge id is held as a possible duplicate.
+            "ALTER TABLE charges ADD COLUMN work_key text",
+            "CREATE INDEX charges_work ON charges (clinic_id, work_key) WHERE reversed_at IS NULL",
             "CREATE INDEX charges_patient_open ON charges (clinic_id, patient_id, service_date, recorded_at) WHERE reversed_at IS NULL",
             """
             CREATE TABLE payment_methods (
