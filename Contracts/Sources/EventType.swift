@@ -37,6 +37,12 @@ public protocol ClinicEvent: Codable, Sendable, Equatable {
     static var summary: String { get }
     /// A complete example: every optional field filled, so that the schema can be read off it.
     static var example: Self { get }
+    /// The schema's title: the Swift type's name unless the type says otherwise.
+    static var title: String { get }
+}
+
+extension ClinicEvent {
+    public static var title: String { String(describing: Self.self) }
 }
 
 /// Every event type of the contract, in catalogue order.

@@ -1,15 +1,73 @@
 // Events that the plans service publishes and payments reads: the money a plan asks for, and the
 // plan's life (what it finances, so that payments never collects the same dollar twice).
 
-/// A plan's facts every lifecycle event carries.
-public protocol PlanLifecycleEvent: ClinicEvent {
-    var planId: String { get }
-    var patientId: String { get }
+/// One step of a plan's life: the event's name and its one-line summary.
+public protocol PlanStep: Sendable {
+    /// The fact, e.g. `activated` in `plans.plan.activated.v1`.
+    static var fact: String { get }
+    static var summary: String { get }
+}
+
+/// A plan's lifecycle event: every step carries the same facts, so one type serves them all
+/// (`PlanActivated` is `PlanLifecycle<Activated>`).
+public struct PlanLifecycle<Step: PlanStep>: ClinicEvent {
+    public static var type: EventType { EventType("plans.plan.\(Step.fact)", version: 1) }
+    public static var summary: String { Step.summary }
+    /// `PlanActivated`, as the aliases name it.
+    public static var title: String { "Plan" + Step.fact.prefix(1).uppercased() + Step.fact.dropFirst() }
+    public var planId: String
+    public var patientId: String
     /// What the plan still finances: payments does not collect it outside the plan while the plan is
     /// created, active or paused.
-    var financed: Money { get }
-    init(planId: String, patientId: String, financed: Money, at: Timestamp)
+    public var financed: Money
+    public var at: Timestamp
+
+    public init(planId: String, patientId: String, financed: Money, at: Timestamp) {
+        self.planId = planId
+        self.patientId = patientId
+        self.financed = financed
+        self.at = at
+    }
+
+    public static var example: Self {
+        Self(planId: "plan-88", patientId: "pat-1001", financed: Money(amount: 120_000, currency: "USD"),
+             at: Timestamp("2026-12-01T17:05:00Z")!)
+    }
 }
+
+public enum PlanSteps {
+    public enum Created: PlanStep {
+        public static let fact = "created"
+        public static let summary = "A payment plan was created and awaits the patient's agreement."
+    }
+    public enum Activated: PlanStep {
+        public static let fact = "activated"
+        public static let summary = "A payment plan became active: payments stops collecting what it finances outside the plan."
+    }
+    public enum Paused: PlanStep {
+        public static let fact = "paused"
+        public static let summary = "A payment plan was paused; it still finances its amount."
+    }
+    public enum Defaulted: PlanStep {
+        public static let fact = "defaulted"
+        public static let summary = "A payment plan defaulted after missed installments; what it financed is collectible again."
+    }
+    public enum Completed: PlanStep {
+        public static let fact = "completed"
+        public static let summary = "A payment plan was paid off."
+    }
+    public enum Cancelled: PlanStep {
+        public static let fact = "cancelled"
+        public static let summary = "A payment plan was cancelled; what it financed is collectible again."
+    }
+}
+
+public typealias PlanCreated = PlanLifecycle<PlanSteps.Created>
+public typealias PlanActivated = PlanLifecycle<PlanSteps.Activated>
+public typealias PlanPaused = PlanLifecycle<PlanSteps.Paused>
+public typealias PlanDefaulted = PlanLifecycle<PlanSteps.Defaulted>
+public typealias PlanCompleted = PlanLifecycle<PlanSteps.Completed>
+public typealias PlanCancelled = PlanLifecycle<PlanSteps.Cancelled>
 
 public enum PlanPaymentKind: String, Codable, Hashable, Sendable, CaseIterable, SchemaEnum {
     case downPayment = "down_payment"
@@ -46,124 +104,4 @@ public struct PlanPaymentRequested: ClinicEvent {
         planId: "plan-88", installmentId: "plan-88-inst-3", patientId: "pat-1001", kind: .installment,
         amount: Money(amount: 10_000, currency: "USD"), paymentMethodId: "pm_4f2b",
         dueDate: CalendarDate(year: 2026, month: 12, day: 1)!)
-}
-
-public struct PlanCreated: PlanLifecycleEvent {
-    public static let type = EventType("plans.plan.created", version: 1)
-    public static let summary = "A payment plan was created and awaits the patient's agreement."
-    public var planId: String
-    public var patientId: String
-    public var financed: Money
-    public var at: Timestamp
-
-    public init(planId: String, patientId: String, financed: Money, at: Timestamp) {
-        self.planId = planId
-        self.patientId = patientId
-        self.financed = financed
-        self.at = at
-    }
-
-    public static let example = PlanCreated(
-        planId: "plan-88", patientId: "pat-1001", financed: Money(amount: 120_000, currency: "USD"),
-        at: Timestamp("2026-12-01T17:05:00Z")!)
-}
-
-public struct PlanActivated: PlanLifecycleEvent {
-    public static let type = EventType("plans.plan.activated", version: 1)
-    public static let summary = "A payment plan became active: payments stops collecting what it finances outside the plan."
-    public var planId: String
-    public var patientId: String
-    public var financed: Money
-    public var at: Timestamp
-
-    public init(planId: String, patientId: String, financed: Money, at: Timestamp) {
-        self.planId = planId
-        self.patientId = patientId
-        self.financed = financed
-        self.at = at
-    }
-
-    public static let example = PlanActivated(
-        planId: "plan-88", patientId: "pat-1001", financed: Money(amount: 120_000, currency: "USD"),
-        at: Timestamp("2026-12-01T17:05:00Z")!)
-}
-
-public struct PlanPaused: PlanLifecycleEvent {
-    public static let type = EventType("plans.plan.paused", version: 1)
-    public static let summary = "A payment plan was paused; it still finances its amount."
-    public var planId: String
-    public var patientId: String
-    public var financed: Money
-    public var at: Timestamp
-
-    public init(planId: String, patientId: String, financed: Money, at: Timestamp) {
-        self.planId = planId
-        self.patientId = patientId
-        self.financed = financed
-        self.at = at
-    }
-
-    public static let example = PlanPaused(
-        planId: "plan-88", patientId: "pat-1001", financed: Money(amount: 120_000, currency: "USD"),
-        at: Timestamp("2026-12-01T17:05:00Z")!)
-}
-
-public struct PlanDefaulted: PlanLifecycleEvent {
-    public static let type = EventType("plans.plan.defaulted", version: 1)
-    public static let summary = "A payment plan defaulted after missed installments; what it financed is collectible again."
-    public var planId: String
-    public var patientId: String
-    public var financed: Money
-    public var at: Timestamp
-
-    public init(planId: String, patientId: String, financed: Money, at: Timestamp) {
-        self.planId = planId
-        self.patientId = patientId
-        self.financed = financed
-        self.at = at
-    }
-
-    public static let example = PlanDefaulted(
-        planId: "plan-88", patientId: "pat-1001", financed: Money(amount: 120_000, currency: "USD"),
-        at: Timestamp("2026-12-01T17:05:00Z")!)
-}
-
-public struct PlanCompleted: PlanLifecycleEvent {
-    public static let type = EventType("plans.plan.completed", version: 1)
-    public static let summary = "A payment plan was paid off."
-    public var planId: String
-    public var patientId: String
-    public var financed: Money
-    public var at: Timestamp
-
-    public init(planId: String, patientId: String, financed: Money, at: Timestamp) {
-        self.planId = planId
-        self.patientId = patientId
-        self.financed = financed
-        self.at = at
-    }
-
-    public static let example = PlanCompleted(
-        planId: "plan-88", patientId: "pat-1001", financed: Money(amount: 120_000, currency: "USD"),
-        at: Timestamp("2026-12-01T17:05:00Z")!)
-}
-
-public struct PlanCancelled: PlanLifecycleEvent {
-    public static let type = EventType("plans.plan.cancelled", version: 1)
-    public static let summary = "A payment plan was cancelled; what it financed is collectible again."
-    public var planId: String
-    public var patientId: String
-    public var financed: Money
-    public var at: Timestamp
-
-    public init(planId: String, patientId: String, financed: Money, at: Timestamp) {
-        self.planId = planId
-        self.patientId = patientId
-        self.financed = financed
-        self.at = at
-    }
-
-    public static let example = PlanCancelled(
-        planId: "plan-88", patientId: "pat-1001", financed: Money(amount: 120_000, currency: "USD"),
-        at: Timestamp("2026-12-01T17:05:00Z")!)
 }

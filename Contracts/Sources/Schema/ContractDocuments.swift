@@ -30,7 +30,7 @@ public enum ContractDocuments {
         guard case .object(var document) = try payloadSchema(event) else { return .null }
         document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         document["$id"] = .string("urn:clinicledger:events:\(event.type.routingKey)")
-        document["title"] = .string(String(describing: event))
+        document["title"] = .string(event.title)
         document["description"] = .string(event.summary)
         document["examples"] = [try example(event)]
         return .object(document)
@@ -63,7 +63,7 @@ public enum ContractDocuments {
         var messages: [String: JSONValue] = [:]
         var schemas: [String: JSONValue] = ["CloudEventsHeaders": headersSchema]
         for event in EventCatalog.all {
-            let name = String(describing: event)
+            let name = event.title
             let key = event.type.routingKey
             channels[key] = [
                 "address": .string(key),

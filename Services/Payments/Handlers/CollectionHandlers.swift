@@ -9,10 +9,12 @@ import Storage
 enum CollectionHandlers {
     static func register(in handlers: inout EventHandlers) {
         handlers.on(PlanPaymentRequested.self) { request, context in try await requestInstallment(request, &context) }
-        for type in [PlanCreated.self, PlanActivated.self, PlanPaused.self, PlanDefaulted.self, PlanCompleted.self,
-                     PlanCancelled.self] as [any PlanLifecycleEvent.Type] {
-            register(type, in: &handlers)
-        }
+        register(PlanSteps.Created.self, in: &handlers)
+        register(PlanSteps.Activated.self, in: &handlers)
+        register(PlanSteps.Paused.self, in: &handlers)
+        register(PlanSteps.Defaulted.self, in: &handlers)
+        register(PlanSteps.Completed.self, in: &handlers)
+        register(PlanSteps.Cancelled.self, in: &handlers)
         handlers.on(ClaimSubmitted.self) { claim, context in
             try await context.connection.query("""
                 INSERT INTO expected_insurance (clinic_id, claim_id, patient_id, expected, currency, open, updated_at)
@@ -24,10 +26,10 @@ enum CollectionHandlers {
         handlers.on(ClaimPaid.self) { paid, context in try await postRemittance(paid, &context) }
     }
 
-    private static func register<E: PlanLifecycleEvent>(_ type: E.Type, in handlers: inout EventHandlers) {
-        handlers.on(E.self) { plan, context in
-            // The status is the event's verb: created, activated, paused count as financing.
-            let status = String(E.type.name.split(separator: ".").last ?? "")
+    private static func register<Step: PlanStep>(_ step: Step.Type, in handlers: inout EventHandlers) {
+        handlers.on(PlanLifecycle<Step>.self) { plan, context in
+            // The status is the step: created, activated and paused count as financing.
+            let status = Step.fact
             try await context.connection.query("""
                 INSERT INTO plan_financing (clinic_id, plan_id, patient_id, financed, currency, status, updated_at)
                 VALUES (\(context.envelope.clinicId), \(plan.planId), \(plan.patientId), \(plan.financed.amount),
