@@ -261,7 +261,7 @@ def test_a_lost_answer_leaves_the_payment_unknown_until_the_janitor_asks_stripe(
 
     def settled():
         status = payment(clinic_id, answer.body["id"])["status"]
-        janitor = sql("SELECT next_run_at, now() FROM payments.scheduled_jobs WHERE name = 'payments.janitor'")
+        janitor = sql("SELECT next_run_at, now() FROM payments.scheduled_jobs WHERE name = 'payments.janitor.stripe'")
         return status == "succeeded" or f"{status}; the janitor's next run and the wall time: {janitor}"
     # The janitor leaves the payment alone for a while (PAYMENTS_PENDING_POLL_SECONDS, and 30 s while a
     # call may be in flight), then asks Stripe every 2 s.

@@ -423,9 +423,9 @@ def auto_charge_kills(name, patients, kills=3):
     settled = drill.settle()
     # Once settled, another run finds nothing to charge, and a few janitor passes change nothing.
     drill.run()
-    passes = int(sql("SELECT coalesce(sum(runs), 0) FROM payments.scheduled_jobs WHERE name = 'payments.janitor'"))
+    passes = int(sql("SELECT coalesce(sum(runs), 0) FROM payments.scheduled_jobs WHERE name = 'payments.janitor.sandbox'"))
     deadline = time.time() + 30
-    while int(sql("SELECT coalesce(sum(runs), 0) FROM payments.scheduled_jobs WHERE name = 'payments.janitor'")) < passes + 3:
+    while int(sql("SELECT coalesce(sum(runs), 0) FROM payments.scheduled_jobs WHERE name = 'payments.janitor.sandbox'")) < passes + 3:
         if time.time() > deadline:
             drill.problems.append("the janitor did not run 3 more times within 30 s after the runs")
             break

@@ -3,20 +3,22 @@ import Foundation
 import ServiceRuntime
 import WebAPI
 
-/// The payments service's time-dependent work. Each runs once per due time across replicas and reads
-/// the service clock, so tests move the clock instead of waiting.
+/// The payments service's time-dependent work. Each runs once per due time across the replicas that use
+/// the same gateway (its name is in the job's: a sandbox replica's janitor never settles Stripe's
+/// payments) and reads the service clock, so tests move the clock instead of waiting.
 enum PaymentJobs {
     /// Settles payments and refunds whose outcome is not final (unknown, processing ACH, a crash between
     /// the gateway call and its settlement), and charges the payments automatic collections created.
     static func janitor(_ context: PaymentsContext) -> ScheduledJob {
-        ScheduledJob(name: "payments.janitor", schedule: .every(seconds: context.settings.janitorSeconds)) { _, _ in
+        ScheduledJob(name: "payments.janitor.\(context.collector.gateway.name)",
+                     schedule: .every(seconds: context.settings.janitorSeconds)) { _, _ in
             try await context.collector.sweep()
         }
     }
 
     /// Soft declines of automatic collections, tried again on the schedule (e.g. after 1, 3 and 7 days).
     static func retries(_ context: PaymentsContext) -> ScheduledJob {
-        ScheduledJob(name: "payments.retries", schedule: .every(seconds: 60)) { _, change in
+        ScheduledJob(name: "payments.retries.\(context.collector.gateway.name)", schedule: .every(seconds: 60)) { _, change in
             try await retryDue(context, &change)
         }
     }
@@ -24,7 +26,7 @@ enum PaymentJobs {
     /// The daily auto-charge run, at the configured clinic-local time.
     static func autoCharge(_ context: PaymentsContext) -> ScheduledJob {
         let settings = context.settings
-        return ScheduledJob(name: "payments.auto-charge",
+        return ScheduledJob(name: "payments.auto-charge.\(context.collector.gateway.name)",
                             schedule: .daily(hour: settings.autoChargeHour, minute: settings.autoChargeMinute,
                                              timeZone: settings.timeZone)) { _, change in
             _ = try await AutoChargeRun(gateway: context.collector.gateway.name)
