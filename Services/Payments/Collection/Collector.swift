@@ -77,7 +77,7 @@ struct Collector: Sendable {
                 .decode(String.self).all()
         }
         guard let clinicId = clinics.first else { return false }
-        try await runner.run(actor: ("system:payments", "system"), clinicId: clinicId, correlationId: paymentId,
+        _ = try await runner.run(actor: ("system:payments", "system"), clinicId: clinicId, correlationId: paymentId,
                              requestId: nil) { change in
             try await settlement.settle(clinicId: clinicId, paymentId: paymentId, outcome: outcome, change: &change)
         }

@@ -41,25 +41,20 @@ struct RefundSettlement {
             .addRefunded(clinicId: clinicId, paymentId: payment.paymentId, amount: refund.amount.amount)
         try await payments.deallocate(clinicId: clinicId, paymentId: payment.paymentId, amount: refund.amount.amount)
         let ledger = LedgerStore(connection: change.connection, logger: change.logger)
-        try await ledger.append([LedgerWrite(
+        let (balance, version) = try await ledger.post(LedgerWrite(
             clinicId: clinicId,
             transfer: .refund(id: refund.refundId, patientId: payment.patientId, method: payment.method, amount: refund.amount),
-            patientId: payment.patientId, chargeId: "", eventId: refund.requestId ?? refund.refundId)])
-        let key = BalanceKey(clinicId: clinicId, patientId: payment.patientId, currency: refund.amount.currency)
-        guard let after = try await ledger.changeBalances([key: refund.amount.amount])[key] else {
-            throw PaymentsStoreError("balance of \(payment.patientId) was not written")
-        }
-        let balance = Money(amount: after.balance, currency: refund.amount.currency)
+            patientId: payment.patientId, chargeId: "", eventId: refund.requestId ?? refund.refundId))
         try change.publish(PaymentRefunded(
             refundId: refund.refundId, paymentId: payment.paymentId, patientId: payment.patientId, amount: refund.amount,
             totalRefunded: Money(amount: total, currency: refund.amount.currency), method: payment.method, reason: refund.reason,
             plan: payment.plan, balance: balance, refundedAt: Timestamp(change.now)), clinicId: clinicId, aggregateId: payment.patientId)
         try change.publish(BalanceChanged(
-            patientId: payment.patientId, balance: balance, change: refund.amount, version: after.version,
+            patientId: payment.patientId, balance: balance, change: refund.amount, version: version,
             cause: BalanceChangeCause(refundId: refund.refundId, paymentId: payment.paymentId)),
             clinicId: clinicId, aggregateId: payment.patientId)
         try change.audit("refund.succeeded", objectType: "refund", objectId: refund.refundId,
-                         summary: "refunded \(refund.amount) of payment \(payment.paymentId) (\(payment.method.rawValue)) to patient \(payment.patientId); balance \(after.balance)",
+                         summary: "refunded \(refund.amount) of payment \(payment.paymentId) (\(payment.method.rawValue)) to patient \(payment.patientId); balance \(balance.amount)",
                          clinicId: clinicId)
     }
 }

@@ -59,15 +59,10 @@ struct Settlement {
         let open = try await store.openCharges(clinicId: clinicId, patientId: payment.patientId, currency: payment.amount.currency)
         let allocations = Collections.allocate(payment.amount.amount, to: open, currency: payment.amount.currency)
         try await store.allocate(clinicId: clinicId, paymentId: payment.paymentId, allocations)
-        try await ledger.append([LedgerWrite(
+        let (balance, version) = try await ledger.post(LedgerWrite(
             clinicId: clinicId,
             transfer: .payment(id: payment.paymentId, patientId: payment.patientId, method: payment.method, amount: payment.amount),
-            patientId: payment.patientId, chargeId: "", eventId: payment.requestId ?? payment.paymentId)])
-        let key = BalanceKey(clinicId: clinicId, patientId: payment.patientId, currency: payment.amount.currency)
-        guard let after = try await ledger.changeBalances([key: -payment.amount.amount])[key] else {
-            throw PaymentsStoreError("balance of \(payment.patientId) was not written")
-        }
-        let balance = Money(amount: after.balance, currency: payment.amount.currency)
+            patientId: payment.patientId, chargeId: "", eventId: payment.requestId ?? payment.paymentId))
         if let collection = payment.collectionKey {
             try await RetryStore(connection: change.connection, logger: change.logger).finish(clinicId: clinicId, collectionKey: collection)
         }
@@ -78,10 +73,10 @@ struct Settlement {
             clinicId: clinicId, aggregateId: payment.patientId)
         try change.publish(BalanceChanged(
             patientId: payment.patientId, balance: balance, change: Money(amount: -payment.amount.amount, currency: balance.currency),
-            version: after.version, cause: BalanceChangeCause(paymentId: payment.paymentId)),
+            version: version, cause: BalanceChangeCause(paymentId: payment.paymentId)),
             clinicId: clinicId, aggregateId: payment.patientId)
         try change.audit("payment.succeeded", objectType: "payment", objectId: payment.paymentId,
-                         summary: "\(payment.method.rawValue) \(payment.amount) from patient \(payment.patientId) (\(payment.origin.rawValue)); balance \(after.balance)",
+                         summary: "\(payment.method.rawValue) \(payment.amount) from patient \(payment.patientId) (\(payment.origin.rawValue)); balance \(balance.amount)",
                          clinicId: clinicId)
     }
 

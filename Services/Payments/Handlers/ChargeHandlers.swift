@@ -101,23 +101,18 @@ enum ChargeHandlers {
         case .reverse(let recorded): charge = recorded
         }
         try await store.markReversed(key, eventId: context.envelope.id, reason: void.reason)
-        try await store.append([LedgerWrite(
+        let balance = try await store.post(LedgerWrite(
             clinicId: key.clinicId,
             transfer: .reversal(chargeId: charge.chargeId, patientId: charge.patientId, fee: charge.fee),
-            patientId: charge.patientId, chargeId: charge.chargeId, eventId: context.envelope.id)])
+            patientId: charge.patientId, chargeId: charge.chargeId, eventId: context.envelope.id))
         let change = Money(amount: -charge.fee.amount, currency: charge.fee.currency)
-        let balanceKey = BalanceKey(clinicId: key.clinicId, patientId: charge.patientId, currency: change.currency)
-        guard let balance = try await store.changeBalances([balanceKey: change.amount])[balanceKey] else {
-            throw PaymentsStoreError("balance of \(charge.patientId) was not written")
-        }
         try context.publish(ChargeReversed(
             chargeId: charge.chargeId, patientId: charge.patientId, amount: charge.fee, reversedAt: Timestamp(context.now),
             reason: void.reason), aggregateId: charge.patientId)
         context.audit("charge.reversed", objectType: "charge", objectId: charge.chargeId,
-                      summary: "voided: patient \(charge.patientId) owes \(charge.fee.amount) \(charge.fee.currency) less; balance \(balance.balance)")
+                      summary: "voided: patient \(charge.patientId) owes \(charge.fee.amount) \(charge.fee.currency) less; balance \(balance.balance.amount)")
         try context.publish(BalanceChanged(
-            patientId: charge.patientId, balance: Money(amount: balance.balance, currency: change.currency),
-            change: change, version: balance.version,
+            patientId: charge.patientId, balance: balance.balance, change: change, version: balance.version,
             cause: BalanceChangeCause(kind: .chargeReversed, chargeIds: [charge.chargeId])),
             aggregateId: charge.patientId)
     }

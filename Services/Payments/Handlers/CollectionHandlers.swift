@@ -121,17 +121,12 @@ enum CollectionHandlers {
             }
         }
         try await store.allocate(clinicId: clinicId, paymentId: "insurance:\(paid.claimId):\(paid.traceNumber)", allocations)
-        try await ledger.append([LedgerWrite(clinicId: clinicId, transfer: transfer, patientId: paid.patientId, chargeId: "",
-                                             eventId: context.envelope.id)])
-        let key = BalanceKey(clinicId: clinicId, patientId: paid.patientId, currency: currency)
-        guard let after = try await ledger.changeBalances([key: -change])[key] else {
-            throw PaymentsStoreError("balance of \(paid.patientId) was not written")
-        }
+        let (balance, version) = try await ledger.post(LedgerWrite(
+            clinicId: clinicId, transfer: transfer, patientId: paid.patientId, chargeId: "", eventId: context.envelope.id))
         try context.publish(BalanceChanged(
-            patientId: paid.patientId, balance: Money(amount: after.balance, currency: currency),
-            change: Money(amount: -change, currency: currency), version: after.version,
+            patientId: paid.patientId, balance: balance, change: Money(amount: -change, currency: currency), version: version,
             cause: BalanceChangeCause(claimId: paid.claimId)), aggregateId: paid.patientId)
         context.audit("insurance.posted", objectType: "claim", objectId: paid.claimId,
-                      summary: "payer \(paid.payerId) paid \(paidTotal) \(currency), contractual write-off \(contractualTotal) (trace \(paid.traceNumber)); balance \(after.balance)")
+                      summary: "payer \(paid.payerId) paid \(paidTotal) \(currency), contractual write-off \(contractualTotal) (trace \(paid.traceNumber)); balance \(balance.amount)")
     }
 }

@@ -47,19 +47,14 @@ enum AdjustmentRoutes {
             let ledger = LedgerStore(connection: change.connection, logger: change.logger)
             let transfer = Transfer.adjustment(id: id, kind: request.kind, patientId: request.patientId,
                                                change: request.balanceChange, currency: request.amount.currency)
-            try await ledger.append([LedgerWrite(clinicId: clinicId, transfer: transfer, patientId: request.patientId,
-                                                 chargeId: "", eventId: call.requestId)])
-            let key = BalanceKey(clinicId: clinicId, patientId: request.patientId, currency: request.amount.currency)
-            guard let after = try await ledger.changeBalances([key: request.balanceChange])[key] else {
-                throw APIError.server(requestId: call.requestId)
-            }
-            let balance = Money(amount: after.balance, currency: request.amount.currency)
+            let (balance, version) = try await ledger.post(LedgerWrite(
+                clinicId: clinicId, transfer: transfer, patientId: request.patientId, chargeId: "", eventId: call.requestId))
             try change.publish(BalanceChanged(
                 patientId: request.patientId, balance: balance,
-                change: Money(amount: request.balanceChange, currency: request.amount.currency), version: after.version,
+                change: Money(amount: request.balanceChange, currency: request.amount.currency), version: version,
                 cause: BalanceChangeCause(adjustmentId: id)), aggregateId: request.patientId)
             try change.audit("adjustment.created", objectType: "adjustment", objectId: id,
-                             summary: "\(request.kind.rawValue) \(request.balanceChange) \(request.amount.currency) on patient \(request.patientId); balance \(before) -> \(after.balance); reason on the adjustment")
+                             summary: "\(request.kind.rawValue) \(request.balanceChange) \(request.amount.currency) on patient \(request.patientId); balance \(before) -> \(balance.amount); reason on the adjustment")
             return Adjustment(id: id, patientId: request.patientId, kind: request.kind, amount: request.amount,
                               reason: request.reason, note: request.note, balance: balance)
         }

@@ -110,17 +110,12 @@ enum ReviewRoutes {
         guard try await ledger.insertCharges([(charge, envelope)]).count == 1 else {
             throw APIError.unprocessable("charge \(charge.chargeId) is already on the ledger", code: "already_decided")
         }
-        try await ledger.append([LedgerWrite(
+        let (balance, version) = try await ledger.post(LedgerWrite(
             clinicId: clinicId, transfer: .charge(chargeId: charge.chargeId, patientId: charge.patientId, fee: charge.fee),
-            patientId: charge.patientId, chargeId: charge.chargeId, eventId: requestId)])
-        let key = BalanceKey(clinicId: clinicId, patientId: charge.patientId, currency: charge.fee.currency)
-        guard let after = try await ledger.changeBalances([key: charge.fee.amount])[key] else {
-            throw APIError.server(requestId: requestId)
-        }
+            patientId: charge.patientId, chargeId: charge.chargeId, eventId: requestId))
         try change.publish(ChargeRecorded(charge, at: change.now), aggregateId: charge.patientId)
         try change.publish(BalanceChanged(
-            patientId: charge.patientId, balance: Money(amount: after.balance, currency: charge.fee.currency), change: charge.fee,
-            version: after.version, cause: BalanceChangeCause(kind: .chargeRecorded, chargeIds: [charge.chargeId])),
+            patientId: charge.patientId, balance: balance, change: charge.fee, version: version, cause: BalanceChangeCause(kind: .chargeRecorded, chargeIds: [charge.chargeId])),
             aggregateId: charge.patientId)
         try change.audit("charge.recorded", objectType: "charge", objectId: charge.chargeId,
                          summary: "released from review: patient \(charge.patientId) owes \(charge.fee) (\(charge.procedure.code))")

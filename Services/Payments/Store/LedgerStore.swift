@@ -168,6 +168,17 @@ struct LedgerStore {
             """, logger: logger)
     }
 
+    /// Writes one transfer and moves the patient's balance by what it does to their receivable; returns
+    /// the new balance and its version.
+    func post(_ write: LedgerWrite) async throws -> (balance: Money, version: Int64) {
+        try await append([write])
+        let currency = write.transfer.currency
+        let key = BalanceKey(clinicId: write.clinicId, patientId: write.patientId, currency: currency)
+        let change = write.transfer.change(to: .receivable(patientId: write.patientId))
+        let after = try await changeBalances([key: change])[key]!  // changeBalances throws when one is missing
+        return (Money(amount: after.balance, currency: currency), after.version)
+    }
+
     /// Adds each change to its balance, one row per patient and currency; returns the new balances and
     /// their versions.
     func changeBalances(_ changes: [BalanceKey: Int64]) async throws -> [BalanceKey: (balance: Int64, version: Int64)] {
