@@ -97,7 +97,7 @@ struct Settlement {
             if decline.methodNeedsUpdating || !decline.soft {
                 flag = .needsUpdating
             } else if declineLimit.isReached(recentDeclines: try await PaymentStore(connection: change.connection, logger: change.logger)
-                .recentDeclines(clinicId: clinicId, patientId: "", paymentMethodId: methodId, seconds: declineLimit.withinSeconds,
+                .recentDeclines(clinicId: clinicId, patientId: nil, paymentMethodId: methodId, seconds: declineLimit.withinSeconds,
                                 now: change.now)) {
                 flag = .blocked
             }

@@ -149,8 +149,10 @@ struct PaymentStore {
             """, logger: logger)
     }
 
-    /// Declines of card payments for a patient, or on one saved method, in the `seconds` before `now`.
-    func recentDeclines(clinicId: String, patientId: String, paymentMethodId: String?, seconds: Int, now: Date) async throws -> Int {
+    /// Declines of card payments for a patient (nil: any) or on one saved method, in the `seconds` before `now`.
+    func recentDeclines(clinicId: String, patientId: String?, paymentMethodId: String?, seconds: Int, now: Date)
+        async throws -> Int
+    {
         let rows = try await connection.query("""
             SELECT count(*)::bigint FROM payments
             WHERE clinic_id = \(clinicId) AND status = 'failed' AND method IN ('card', 'card_on_file')
