@@ -149,7 +149,8 @@ struct PaymentStore {
             """, logger: logger)
     }
 
-    /// Declines of card payments for a patient (nil: any) or on one saved method, in the `seconds` before `now`.
+    /// Declines of card payments for a patient, or on one saved method (patient nil: the method's only), in the
+    /// `seconds` before `now`.
     func recentDeclines(clinicId: String, patientId: String?, paymentMethodId: String?, seconds: Int, now: Date)
         async throws -> Int
     {
