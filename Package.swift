@@ -40,7 +40,7 @@ func service(_ name: String, folder: String, extra: [Target.Dependency]) -> [Tar
 
 /// (executable, folder, what the service needs beyond the shared modules): payments talks to Stripe.
 let services: [(String, String, [Target.Dependency])] = [
-    ("payments", "Payments", [httpClient, crypto]), ("insurance", "Insurance", []), ("plans", "Plans", []),
+    ("payments", "Payments", [httpClient, crypto]), ("insurance", "Insurance", []), ("plans", "Plans", ["Scoring", crypto]),
     ("notifications", "Notifications", []), ("analytics", "Analytics", []),
 ]
 
@@ -82,6 +82,8 @@ let package = Package(
         ),
         // Pure: field encryption, blind indexes, card-number refusal. No I/O.
         .target(name: "Privacy", dependencies: [crypto], path: "Shared/Privacy", swiftSettings: swiftSettings),
+        // Pure: the one propensity-to-pay model of the suite (plans' risk-based terms, analytics' work queue).
+        .target(name: "Scoring", path: "Shared/Scoring", swiftSettings: swiftSettings),
         // Pure: a small PDF writer for receipts, statements, agreements and reports.
         .target(name: "Documents", path: "Shared/Documents", swiftSettings: swiftSettings),
         // HTTP for every service: tokens and roles, request context, errors, pages, Idempotency-Key, audit.
@@ -111,6 +113,8 @@ let package = Package(
         ),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts"], swiftSettings: swiftSettings),
         .testTarget(name: "PaymentsTests", dependencies: ["PaymentsService", "Contracts"], swiftSettings: swiftSettings),
+        .testTarget(name: "PlansTests", dependencies: ["PlansService", "Contracts", "Documents"], swiftSettings: swiftSettings),
+        .testTarget(name: "ScoringTests", dependencies: ["Scoring"], swiftSettings: swiftSettings),
         .testTarget(name: "AnalyticsTests", dependencies: ["AnalyticsService", "Contracts"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",

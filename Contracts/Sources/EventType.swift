@@ -54,9 +54,9 @@ public enum EventCatalog {
         ChargeRecorded.self, ChargeReversed.self, BalanceChanged.self,
         PaymentSucceeded.self, PaymentFailed.self, PaymentRefunded.self, PaymentMethodSaved.self,
         PaymentMethodRevoked.self, BalanceDue.self,
-        ClaimSubmitted.self, ClaimPaid.self,
-        PlanCreated.self, PlanActivated.self, PlanPaused.self, PlanDefaulted.self, PlanCompleted.self,
-        PlanCancelled.self, PlanPaymentRequested.self,
+        ClaimSubmitted.self, ClaimPaid.self, EstimateAccepted.self,
+        PlanCreated.self, PlanActivated.self, PlanPaused.self, PlanResumed.self, PlanUpdated.self, PlanDefaulted.self,
+        PlanCompleted.self, PlanCancelled.self, PlanPaymentRequested.self, PlanOffered.self,
     ]
 
     public static func eventType(routingKey: String) -> (any ClinicEvent.Type)? {

@@ -26,3 +26,26 @@ public enum Currency {
     /// far above any clinic charge and far below Int64's limit, so sums of many cannot overflow.
     public static let maximumAmount: Int64 = 1_000_000_000_000
 }
+
+extension Money {
+    /// For people: the amount in major units with its minor digits and thousands separators, then the
+    /// currency ("1,234.50 USD", "-12.00 USD", "5,000 JPY"). Integer arithmetic only.
+    public var display: String {
+        let digits = Currency.minorUnitDigits[currency] ?? 2
+        var scale: Int64 = 1
+        for _ in 0..<digits { scale *= 10 }
+        let magnitude = amount.magnitude
+        let major = String(magnitude / UInt64(scale))
+        var grouped = ""
+        for (index, character) in major.enumerated() {
+            if index > 0 && (major.count - index) % 3 == 0 { grouped.append(",") }
+            grouped.append(character)
+        }
+        var text = (amount < 0 ? "-" : "") + grouped
+        if digits > 0 {
+            let minor = String(magnitude % UInt64(scale))
+            text += "." + String(repeating: "0", count: digits - minor.count) + minor
+        }
+        return text + " " + currency
+    }
+}

@@ -82,6 +82,21 @@ public struct APIRoutes {
         }
     }
 
+    /// A read that answers a file (a PDF agreement, receipt or statement): 200 with its bytes.
+    public func document(
+        _ path: String, _ access: Access, summary: String, contentType: String,
+        _ handler: @escaping @Sendable (RouteCall) async throws -> [UInt8]
+    ) {
+        catalog.add(RouteDocument(method: "GET", path: path, summary: summary, access: access, query: [], input: nil,
+                                  output: ["type": "string", "format": "binary"], status: 200, contentType: contentType))
+        router.get(RouterPath(path)) { request, context in
+            let call = try Self.authorize(request, context, access)
+            let bytes = try await handler(call)
+            return Response(status: .ok, headers: [.contentType: contentType],
+                            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+    }
+
     /// A write: the JSON body decoded as `Input` (400/422 that name the field), the handler run inside
     /// one `Change`, an audit line recorded even if the handler wrote none. With `idempotent`, the
     /// request needs an `Idempotency-Key`: a replay answers the first answer with `Idempotent-Replayed: true`.

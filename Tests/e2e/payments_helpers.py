@@ -282,6 +282,10 @@ class moved_clock:
     def advance(self, amount):
         return run_dev("clock", "advance", amount).stdout
 
+    def set(self, moment):
+        """To a moment such as 2027-01-31T15:00 (UTC)."""
+        return run_dev("clock", "set", moment).stdout
+
     def __exit__(self, *exc):
         run_dev("clock", "reset")
         return False

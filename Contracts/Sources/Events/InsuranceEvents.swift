@@ -81,3 +81,39 @@ public struct ClaimPaid: ClinicEvent {
             contractualAdjustment: Money(amount: 3_500, currency: "USD"),
             patientResponsibility: Money(amount: 3_000, currency: "USD"))])
 }
+
+/// A patient (or staff for the patient) accepted a treatment estimate: what the patient will owe for the
+/// treatment after insurance. Plans builds a payment plan from it.
+public struct EstimateAccepted: ClinicEvent {
+    public static let type = EventType("insurance.estimate.accepted", version: 1)
+    public static let summary = "A patient accepted a treatment estimate; carries the patient portion a payment plan may finance."
+    public var estimateId: String
+    public var patientId: String
+    public var treatmentPlanId: String?
+    /// e.g. `orthodontics`, `major`, `basic`: the clinic's policy may give it a longer term or no interest.
+    public var treatmentType: String?
+    public var totalFee: Money
+    public var insurancePortion: Money
+    public var patientPortion: Money
+    public var acceptedBy: String
+    public var acceptedAt: Timestamp
+
+    public init(estimateId: String, patientId: String, treatmentPlanId: String?, treatmentType: String?, totalFee: Money,
+                insurancePortion: Money, patientPortion: Money, acceptedBy: String, acceptedAt: Timestamp) {
+        self.estimateId = estimateId
+        self.patientId = patientId
+        self.treatmentPlanId = treatmentPlanId
+        self.treatmentType = treatmentType
+        self.totalFee = totalFee
+        self.insurancePortion = insurancePortion
+        self.patientPortion = patientPortion
+        self.acceptedBy = acceptedBy
+        self.acceptedAt = acceptedAt
+    }
+
+    public static let example = EstimateAccepted(
+        estimateId: "est-311", patientId: "pat-1001", treatmentPlanId: "tp-77", treatmentType: "orthodontics",
+        totalFee: Money(amount: 550_000, currency: "USD"), insurancePortion: Money(amount: 150_000, currency: "USD"),
+        patientPortion: Money(amount: 400_000, currency: "USD"), acceptedBy: "pat-1001",
+        acceptedAt: Timestamp("2026-12-01T16:30:00Z")!)
+}

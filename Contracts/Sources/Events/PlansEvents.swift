@@ -17,8 +17,8 @@ public struct PlanLifecycle<Step: PlanStep>: ClinicEvent {
     public static var title: String { "Plan" + Step.fact.prefix(1).uppercased() + Step.fact.dropFirst() }
     public var planId: String
     public var patientId: String
-    /// What the plan still finances: payments does not collect it outside the plan while the plan is
-    /// created, active or paused.
+    /// What the plan still finances (everything still owed on it, down payment included): payments does
+    /// not collect it outside the plan while the plan runs. 0 once it defaulted, completed or was cancelled.
     public var financed: Money
     public var at: Timestamp
 
@@ -48,6 +48,14 @@ public enum PlanSteps {
         public static let fact = "paused"
         public static let summary = "A payment plan was paused; it still finances its amount."
     }
+    public enum Resumed: PlanStep {
+        public static let fact = "resumed"
+        public static let summary = "A paused payment plan resumed (by hand or when its pause ran out); its schedule moved later."
+    }
+    public enum Updated: PlanStep {
+        public static let fact = "updated"
+        public static let summary = "A payment plan's balance or terms changed (installment paid, terms modified, insurance paid part); financed is what it still finances."
+    }
     public enum Defaulted: PlanStep {
         public static let fact = "defaulted"
         public static let summary = "A payment plan defaulted after missed installments; what it financed is collectible again."
@@ -65,6 +73,8 @@ public enum PlanSteps {
 public typealias PlanCreated = PlanLifecycle<PlanSteps.Created>
 public typealias PlanActivated = PlanLifecycle<PlanSteps.Activated>
 public typealias PlanPaused = PlanLifecycle<PlanSteps.Paused>
+public typealias PlanResumed = PlanLifecycle<PlanSteps.Resumed>
+public typealias PlanUpdated = PlanLifecycle<PlanSteps.Updated>
 public typealias PlanDefaulted = PlanLifecycle<PlanSteps.Defaulted>
 public typealias PlanCompleted = PlanLifecycle<PlanSteps.Completed>
 public typealias PlanCancelled = PlanLifecycle<PlanSteps.Cancelled>
@@ -104,4 +114,39 @@ public struct PlanPaymentRequested: ClinicEvent {
         planId: "plan-88", installmentId: "plan-88-inst-3", patientId: "pat-1001", kind: .installment,
         amount: Money(amount: 10_000, currency: "USD"), paymentMethodId: "pm_4f2b",
         dueDate: CalendarDate(year: 2026, month: 12, day: 1)!)
+}
+
+/// A plan offered to a patient whose balance could not be collected: options within the clinic's policy
+/// and a single-use link to a page where the patient picks one, signs and saves a card. Notifications
+/// sends the link.
+public struct PlanOffered: ClinicEvent {
+    public static let type = EventType("plans.plan.offered", version: 1)
+    public static let summary = "Plans offers a payment plan for a balance (options and a single-use enrolment link that notifications sends)."
+    public var offerId: String
+    public var patientId: String
+    public var amount: Money
+    /// One line per option, e.g. "6 monthly payments of 170.00 USD after 200.00 USD down".
+    public var options: [String]
+    /// The patient-facing page (plans serves it); single use, expires at `expiresAt` (wall time).
+    public var link: String
+    public var expiresAt: Timestamp
+    /// Why it was offered, e.g. `balance_due:no_authorized_method`.
+    public var reason: String
+
+    public init(offerId: String, patientId: String, amount: Money, options: [String], link: String, expiresAt: Timestamp,
+                reason: String) {
+        self.offerId = offerId
+        self.patientId = patientId
+        self.amount = amount
+        self.options = options
+        self.link = link
+        self.expiresAt = expiresAt
+        self.reason = reason
+    }
+
+    public static let example = PlanOffered(
+        offerId: "off_7c21", patientId: "pat-1001", amount: Money(amount: 120_000, currency: "USD"),
+        options: ["3 monthly payments of 320.00 USD after 240.00 USD down", "6 monthly payments of 160.00 USD after 240.00 USD down"],
+        link: "http://127.0.0.1:8083/plan-offers/Q2xpbmljTGVkZ2Vy", expiresAt: Timestamp("2026-12-15T17:00:00Z")!,
+        reason: "balance_due:no_authorized_method")
 }

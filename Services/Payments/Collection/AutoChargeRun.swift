@@ -98,7 +98,7 @@ struct AutoChargeRun {
             SELECT b.clinic_id, b.patient_id, b.currency, b.balance,
                    (SELECT coalesce(sum(f.financed), 0)::bigint FROM plan_financing f
                     WHERE f.clinic_id = b.clinic_id AND f.patient_id = b.patient_id AND f.currency = b.currency
-                      AND f.status IN ('created', 'activated', 'paused')) AS financed,
+                      AND f.status NOT IN ('defaulted', 'completed', 'cancelled')) AS financed,
                    (SELECT coalesce(sum(e.expected), 0)::bigint FROM expected_insurance e
                     WHERE e.clinic_id = b.clinic_id AND e.patient_id = b.patient_id AND e.currency = b.currency AND e.open) AS expected,
                    m.payment_method_id, m.gateway_method_id, m.customer_id, m.brand, m.last4,

@@ -148,13 +148,6 @@ public enum PaymentRules {
     }
 }
 
-/// New ids: a prefix that says what it is (`pay_`, `re_`, `rev_`, Stripe-style) and 24 random hex digits.
-public enum NewId {
-    public static func make(_ prefix: String) -> String {
-        prefix + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(24)
-    }
-}
-
 /// Token prefixes, as Stripe names them.
 public enum TokenKind {
     public static func isCardToken(_ token: String) -> Bool { token.hasPrefix("tok_") }

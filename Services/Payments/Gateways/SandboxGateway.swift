@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import WebAPI
 import Logging
 import PostgresNIO
 import Storage

@@ -12,6 +12,8 @@ enum CollectionHandlers {
         register(PlanSteps.Created.self, in: &handlers)
         register(PlanSteps.Activated.self, in: &handlers)
         register(PlanSteps.Paused.self, in: &handlers)
+        register(PlanSteps.Resumed.self, in: &handlers)
+        register(PlanSteps.Updated.self, in: &handlers)
         register(PlanSteps.Defaulted.self, in: &handlers)
         register(PlanSteps.Completed.self, in: &handlers)
         register(PlanSteps.Cancelled.self, in: &handlers)
@@ -28,7 +30,7 @@ enum CollectionHandlers {
 
     private static func register<Step: PlanStep>(_ step: Step.Type, in handlers: inout EventHandlers) {
         handlers.on(PlanLifecycle<Step>.self) { plan, context in
-            // The status is the step: created, activated and paused count as financing.
+            // The status is the step: every step but defaulted, completed and cancelled counts as financing.
             let status = Step.fact
             try await context.connection.query("""
                 INSERT INTO plan_financing (clinic_id, plan_id, patient_id, financed, currency, status, updated_at)

@@ -111,7 +111,7 @@ enum AccountRoutes {
             for balance in account.balances {
                 let sums = try await connection.query("""
                     SELECT (SELECT coalesce(sum(financed), 0)::bigint FROM plan_financing WHERE clinic_id = \(clinicId)
-                              AND patient_id = \(patientId) AND currency = \(balance.currency) AND status IN ('created', 'activated', 'paused')),
+                              AND patient_id = \(patientId) AND currency = \(balance.currency) AND status NOT IN ('defaulted', 'completed', 'cancelled')),
                            (SELECT coalesce(sum(expected), 0)::bigint FROM expected_insurance WHERE clinic_id = \(clinicId)
                               AND patient_id = \(patientId) AND currency = \(balance.currency) AND open)
                     """, logger: resources.logger).decode((Int64, Int64).self).all().first ?? (Int64(0), Int64(0))
