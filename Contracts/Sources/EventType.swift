@@ -56,7 +56,7 @@ public enum EventCatalog {
         PaymentMethodRevoked.self, BalanceDue.self,
         ClaimSubmitted.self, ClaimPaid.self, EstimateAccepted.self,
         PlanCreated.self, PlanActivated.self, PlanPaused.self, PlanResumed.self, PlanUpdated.self, PlanDefaulted.self,
-        PlanCompleted.self, PlanCancelled.self, PlanPaymentRequested.self, PlanOffered.self,
+        PlanCompleted.self, PlanCancelled.self, PlanPaymentRequested.self, PlanOffered.self, PlanCardSubmitted.self,
     ]
 
     public static func eventType(routingKey: String) -> (any ClinicEvent.Type)? {

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import ServiceRuntime
 import Storage
@@ -10,7 +11,7 @@ public enum Payments {
         var handlers = EventHandlers()
         ChargeHandlers.register(in: &handlers)
         CollectionHandlers.register(in: &handlers)
-        return ServiceDefinition(
+        var definition = ServiceDefinition(
             name: "payments", defaultHTTPPort: 8081, migrations: PaymentsMigrations.all, handlers: handlers,
             jobs: { resources in
                 let collection = PaymentsContext(resources)
@@ -32,6 +33,13 @@ public enum Payments {
                 ReviewRoutes.add(to: api, collection)
                 WebhookRoutes.add(to: api, collection)
             })
+        definition.handlersWithResources = { resources, handlers in
+            let gateway = PaymentsContext(resources).collector.gateway
+            handlers.on(PlanCardSubmitted.self) { submitted, context in
+                try await CollectionHandlers.saveEnrolmentCard(submitted, &context, gateway)
+            }
+        }
+        return definition
     }
 }
 

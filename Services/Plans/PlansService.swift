@@ -22,6 +22,7 @@ public enum Plans {
                 PolicyRoutes.add(to: api, context)
                 PlanRoutes.add(to: api, context)
                 PlanActionRoutes.add(to: api, context)
+                OfferPages.add(to: api, context)
                 EventJournal.addRoutes(to: api, resources)
             })
         definition.sharedMigrations = [("journal", EventJournal.migrations)]
@@ -37,12 +38,18 @@ struct PlansSettings: Sendable {
     var dueEverySeconds: Int
     /// The practice's name, printed on agreements.
     var practiceName: String
+    /// Where patients reach plans' own pages (the offer links).
+    var publicURL: String
+    /// How long an offer's link stays open (days, wall time).
+    var offerDays: Int
 
     static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> PlansSettings {
         PlansSettings(
             timeZone: env["PLANS_CLINIC_TIME_ZONE"] ?? "America/New_York",
             dueEverySeconds: env["PLANS_DUE_EVERY_SECONDS"].flatMap(Int.init) ?? 5,
-            practiceName: env["PLANS_PRACTICE_NAME"] ?? "Your dental practice")
+            practiceName: env["PLANS_PRACTICE_NAME"] ?? "Your dental practice",
+            publicURL: env["PLANS_PUBLIC_URL"] ?? "http://127.0.0.1:\(env["PLANS_HTTP_PORT"] ?? "8083")",
+            offerDays: env["PLANS_OFFER_DAYS"].flatMap(Int.init) ?? 14)
     }
 
     func today(_ now: Date) -> CalendarDate { CalendarDate.today(now, in: timeZone) }

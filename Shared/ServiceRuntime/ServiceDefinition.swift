@@ -15,6 +15,9 @@ public struct ServiceDefinition: Sendable {
     /// Tables of shared pieces the service uses (e.g. the event journal), each its own component.
     public var sharedMigrations: [(component: String, migrations: [Migration])] = []
     public var handlers: EventHandlers
+    /// Handlers that need the service's resources (e.g. a gateway built on the separate pool), added to
+    /// `handlers` once the resources exist.
+    public var handlersWithResources: @Sendable (ServiceResources, inout EventHandlers) -> Void = { _, _ in }
     /// Adds the service's own HTTP routes.
     public var routes: @Sendable (APIRoutes, ServiceResources) -> Void
     /// Time-dependent work, run once per due time across replicas; made from the service's resources.

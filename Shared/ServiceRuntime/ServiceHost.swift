@@ -90,23 +90,25 @@ public enum ServiceHost {
             publisher: EventPublisher(settings: configuration.broker, logger: logger), inspector: publisher,
             exchange: configuration.broker.exchange, deadLetterQueue: queues.dead, logger: logger,
             exitAfterBatches: configuration.exitAfterRelayedBatches)
+        let runner = ChangeRunner(service: definition.name, client: client, clock: clock, logger: logger,
+                                  afterCommit: { relay.nudge() })
+        let resources = ServiceResources(client: client, logger: logger, clock: clock, cipher: configuration.cipher,
+                                         blindIndex: configuration.blindIndex, runner: runner, separateClient: separateClient)
+        var handlers = definition.handlers
+        definition.handlersWithResources(resources, &handlers)
         let pipeline = EventPipeline(
-            service: definition.name, handlers: definition.handlers, client: client, publisher: publisher,
+            service: definition.name, handlers: handlers, client: client, publisher: publisher,
             settings: configuration.broker, relay: relay, clock: clock, cipher: configuration.cipher, logger: logger)
         let consumer = EventConsumer(
             settings: configuration.broker, queues: queues,
-            routingKeys: definition.handlers.bindingPatterns, logger: logger, handler: { await pipeline.handle($0) })
+            routingKeys: handlers.bindingPatterns, logger: logger, handler: { await pipeline.handle($0) })
         let migrated = Flag()
-        let runner = ChangeRunner(service: definition.name, client: client, clock: clock, logger: logger,
-                                  afterCommit: { relay.nudge() })
 
         let router = Router(context: ClinicRequestContext.self)
         router.add(middleware: PlatformMiddleware(verifier: try await TokenVerifier(configuration.tokens)))
         let catalog = RouteCatalog(service: definition.name)
         HealthRoutes(service: definition.name, client: client, consumer: consumer,
                      migrated: migrated, registry: registry).add(to: router, catalog: catalog)
-        let resources = ServiceResources(client: client, logger: logger, clock: clock, cipher: configuration.cipher,
-                                         blindIndex: configuration.blindIndex, runner: runner, separateClient: separateClient)
         addRoutes(definition, api: APIRoutes(router: router, runner: runner, catalog: catalog), resources: resources)
         let http = Application(
             router: router,

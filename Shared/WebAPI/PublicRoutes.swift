@@ -11,6 +11,7 @@ public enum PublicRoutes {
         Entry(pathPrefix: "/metrics", protection: "none: counters for the operator's scraper, no patient data"),
         Entry(pathPrefix: "/openapi.json", protection: "none: the API's own description, no data"),
         Entry(pathPrefix: "/v1/webhooks/", protection: "the sender's signature over the raw body (Stripe-Signature: HMAC-SHA256, 300 s tolerance)"),
+        Entry(pathPrefix: "/plan-offers/", protection: "a single-use, expiring link token (32 random bytes; only its SHA-256 is stored)"),
         // Later features add their doors here: single-use signed links (pay page, unsubscribe, PDFs) and
         // the dashboard's sign-in page.
     ]

@@ -222,9 +222,13 @@ public struct PaymentMethodSaved: ClinicEvent {
     public var expYear: Int?
     public var autoCharge: AutoChargeAuthorization?
     public var savedAt: Timestamp
+    /// The payment plan whose enrolment page saved it (`plans.payment-method.submitted.v1`); the plan's
+    /// autopay uses it.
+    public var planId: String?
 
     public init(paymentMethodId: String, patientId: String, kind: String, brand: String?, last4: String, expMonth: Int?,
-                expYear: Int?, autoCharge: AutoChargeAuthorization?, savedAt: Timestamp) {
+                expYear: Int?, autoCharge: AutoChargeAuthorization?, savedAt: Timestamp, planId: String? = nil) {
+        self.planId = planId
         self.paymentMethodId = paymentMethodId
         self.patientId = patientId
         self.kind = kind

@@ -150,3 +150,30 @@ public struct PlanOffered: ClinicEvent {
         link: "http://127.0.0.1:8083/plan-offers/Q2xpbmljTGVkZ2Vy", expiresAt: Timestamp("2026-12-15T17:00:00Z")!,
         reason: "balance_due:no_authorized_method")
 }
+
+/// A patient enrolling in a plan on its offer page gave a card (a gateway token, never a number) and the
+/// authorization to charge it for the plan: payments saves it with the gateway and answers
+/// `payments.payment-method.saved.v1` naming the plan.
+public struct PlanCardSubmitted: ClinicEvent {
+    public static let type = EventType("plans.payment-method.submitted", version: 1)
+    public static let summary = "A patient enrolling in a payment plan gave a card token and its autopay authorization; payments saves it."
+    public var planId: String
+    public var patientId: String
+    /// A one-time gateway token (`tok_…`, `btok_…`, or a Stripe PaymentMethod id).
+    public var token: String
+    public var autoCharge: AutoChargeAuthorization
+
+    public init(planId: String, patientId: String, token: String, autoCharge: AutoChargeAuthorization) {
+        self.planId = planId
+        self.patientId = patientId
+        self.token = token
+        self.autoCharge = autoCharge
+    }
+
+    public static let example = PlanCardSubmitted(
+        planId: "plan_5f1c", patientId: "pat-1001", token: "tok_visa",
+        autoCharge: AutoChargeAuthorization(
+            consentText: "I authorize Bright Smiles Dental to charge this card for my payment plan's down payment and installments.",
+            authorizedBy: "pat-1001", authorizedAt: Timestamp("2026-12-01T17:04:00Z")!, channel: "portal",
+            maximumPerCharge: nil))
+}

@@ -85,6 +85,30 @@ enum CollectionHandlers {
         context.audit("payment.failed", objectType: "payment", objectId: payment.paymentId, summary: failure.message)
     }
 
+    /// A card a patient gave on a plan's enrolment page: saved once per plan (its id is derived from the
+    /// plan), answered with `payment-method.saved` naming the plan. A token the gateway refuses is audited
+    /// and the plan stays without a card; an unreachable gateway is tried again (the event is retried).
+    static func saveEnrolmentCard(_ submitted: PlanCardSubmitted, _ context: inout EventContext,
+                                  _ gateway: any PaymentGateway) async throws {
+        let clinicId = context.envelope.clinicId
+        let digest = SHA256.hash(data: Array("\(clinicId)\n\(submitted.planId)\nenrolment card".utf8))
+        let methodId = "pm_" + Hex.encode(digest).prefix(24)
+        let methods = PaymentMethodStore(connection: context.connection, logger: context.logger)
+        guard try await methods.load(clinicId: clinicId, paymentMethodId: methodId) == nil else { return }
+        do {
+            let method = try await MethodSaving.save(
+                token: submitted.token, methodId: methodId, clinicId: clinicId, patientId: submitted.patientId,
+                authorization: submitted.autoCharge, gateway: gateway, connection: context.connection,
+                logger: context.logger, now: context.now)
+            try context.publish(MethodSaving.savedEvent(method, planId: submitted.planId), aggregateId: submitted.patientId)
+            context.audit("payment-method.saved", objectType: "payment-method", objectId: methodId,
+                          summary: MethodSaving.auditSummary(method) + " on plan \(submitted.planId)'s enrolment page")
+        } catch MethodSaving.Failure.refused(let code, let message) {
+            context.audit("payment-method.refused", objectType: "payment_plan", objectId: submitted.planId,
+                          summary: "the gateway refused the card given on the enrolment page (\(code)): \(message)")
+        }
+    }
+
     /// A payer's remittance: the payment and the contractual write-off in one transfer naming the claim
     /// and the trace number, allocated to the claim's charges. The claim's expected portion is no longer
     /// held back from collection.

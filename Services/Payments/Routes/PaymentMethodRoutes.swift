@@ -100,36 +100,24 @@ enum PaymentMethodRoutes {
                 }
             }
             guard let methodId = call.idempotentId(prefix: "pm_") else { throw APIError.server(requestId: call.requestId) }
-            let methods = PaymentMethodStore(connection: change.connection, logger: change.logger)
-            let gateway = context.collector.gateway
-            let customerId = try await methods.customerId(clinicId: clinicId, patientId: patientId, gateway: gateway.name)
-            let saved: GatewaySavedMethod
-            do {
-                saved = try await gateway.saveMethod(GatewaySaveRequest(
-                    idempotencyKey: methodId, token: request.token, customerId: customerId,
-                    metadata: ["clinic_id": clinicId, "patient_id": patientId, "payment_method_id": methodId]))
-            } catch GatewayError.invalidRequest(let code, let message) {
-                throw APIError.unprocessable(message, param: "token", code: code)
-            } catch {
-                throw APIError(.badGateway, type: "api_error", code: "gateway_unavailable",
-                               message: "the payment gateway did not answer; nothing was saved, try again")
-            }
             let authorization = request.autoCharge.map {
                 AutoChargeAuthorization(consentText: $0.consentText, authorizedBy: call.caller.subject,
                                         authorizedAt: Timestamp(change.now), channel: $0.channel, maximumPerCharge: $0.maximumPerCharge)
             }
-            let method = SavedMethod(
-                paymentMethodId: methodId, patientId: patientId, gateway: gateway.name, gatewayMethodId: saved.gatewayMethodId,
-                customerId: saved.customerId, kind: saved.kind, brand: saved.brand, last4: saved.last4, expMonth: saved.expMonth,
-                expYear: saved.expYear, status: .active, autoCharge: authorization, createdAt: change.now)
-            try await methods.insert(clinicId: clinicId, method)
-            try change.publish(PaymentMethodSaved(
-                paymentMethodId: methodId, patientId: patientId, kind: saved.kind, brand: saved.brand, last4: saved.last4,
-                expMonth: saved.expMonth, expYear: saved.expYear, autoCharge: authorization, savedAt: Timestamp(change.now)),
-                aggregateId: patientId)
+            let method: SavedMethod
+            do {
+                method = try await MethodSaving.save(
+                    token: request.token, methodId: methodId, clinicId: clinicId, patientId: patientId, authorization: authorization,
+                    gateway: context.collector.gateway, connection: change.connection, logger: change.logger, now: change.now)
+            } catch MethodSaving.Failure.refused(let code, let message) {
+                throw APIError.unprocessable(message, param: "token", code: code)
+            } catch MethodSaving.Failure.unavailable {
+                throw APIError(.badGateway, type: "api_error", code: "gateway_unavailable",
+                               message: "the payment gateway did not answer; nothing was saved, try again")
+            }
+            try change.publish(MethodSaving.savedEvent(method), aggregateId: patientId)
             try change.audit("payment-method.saved", objectType: "payment-method", objectId: methodId,
-                             summary: "\(saved.brand ?? saved.kind) ending \(saved.last4) for patient \(patientId)"
-                                + (authorization.map { "; auto-charge authorized (\($0.channel))" } ?? "; no auto-charge authorization"))
+                             summary: MethodSaving.auditSummary(method))
             return Method(method)
         }
 

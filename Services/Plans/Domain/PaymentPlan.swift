@@ -120,6 +120,26 @@ struct PaymentPlan: Codable, Sendable {
         return lines
     }
 
+    /// A new plan on `terms` under the clinic's `policy` (its APR and whether it needs a signature), PENDING
+    /// until `start`. The terms were checked against the policy by the caller.
+    static func new(id: String, clinicId: String, patientId: String, planNumber: String, terms: PlanTerms, policy: PlanPolicy,
+                    paymentMethodId: String?, autoPay: Bool, treatmentPlanId: String?, estimateId: String?,
+                    description: String?, by actor: String, at now: Date) -> PaymentPlan {
+        let apr = policy.apr(treatmentType: terms.treatmentType)
+        let financed = terms.total.amount - terms.downPayment
+        return PaymentPlan(
+            id: id, clinicId: clinicId, patientId: patientId, planNumber: planNumber, status: .pending,
+            currency: terms.total.currency, totalAmount: terms.total.amount, downPayment: terms.downPayment,
+            financedAmount: financed, aprBasisPoints: apr, frequency: terms.frequency, numberOfPayments: terms.numberOfPayments,
+            startDate: terms.startDate, paymentMethodId: paymentMethodId, autoPayEnabled: autoPay,
+            treatmentType: terms.treatmentType, treatmentPlanId: treatmentPlanId, estimateId: estimateId, description: description,
+            signatureRequired: policy.signatureRequired,
+            payments: schedule(planId: id, revision: 1, downPayment: terms.downPayment, financed: financed,
+                               count: terms.numberOfPayments, frequency: terms.frequency, firstDue: terms.firstDueDate,
+                               start: terms.startDate, aprBasisPoints: apr),
+            createdAt: now, updatedAt: now, createdBy: actor, updatedBy: actor)
+    }
+
     /// What a new plan says first: created, and — when it needs no signature and no down payment — active.
     mutating func start(today: CalendarDate, at now: Date) -> [PlanNews] {
         var news: [PlanNews] = [.created]
@@ -153,6 +173,17 @@ struct PaymentPlan: Codable, Sendable {
             return [.charge(payments[index], .downPayment)]
         }
         return []
+    }
+
+    /// The card a patient gave on the enrolment page, once payments saved it: autopay starts with it
+    /// (the down payment is asked for if the plan is signed).
+    mutating func attachMethod(_ paymentMethodId: String, today: CalendarDate, at now: Date) -> [PlanNews] {
+        guard status == .pending || status == .active, self.paymentMethodId == nil else { return [] }
+        self.paymentMethodId = paymentMethodId
+        autoPayEnabled = true
+        touch(now, by: "system:payments")
+        let news = advancePending(today: today, at: now)
+        return news.isEmpty ? [.updated] : news
     }
 
     // MARK: Money in and out

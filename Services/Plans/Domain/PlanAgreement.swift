@@ -37,8 +37,9 @@ enum PlanAgreement {
         flow.table(header: ["Payment", "Due", "Amount", "Principal", "Interest"], rows: rows)
         flow.space(8)
         flow.heading("Terms", size: 12)
-        if plan.autoPayEnabled, let method = plan.paymentMethodId {
-            flow.paragraph("Automatic payments: I authorize \(practice) to charge my saved payment method \(method) for the down payment and each installment on its due date, and for the payoff if I ask for it. I may withdraw this authorization at any time by telling the practice.")
+        if plan.autoPayEnabled {
+            let method = plan.paymentMethodId.map { "my saved payment method \($0)" } ?? "the card I save with this agreement"
+            flow.paragraph("Automatic payments: I authorize \(practice) to charge \(method) for the down payment and each installment on its due date, and for the payoff if I ask for it. I may withdraw this authorization at any time by telling the practice.")
         } else {
             flow.paragraph("Payments: I will pay each installment by its due date at the practice or online.")
         }

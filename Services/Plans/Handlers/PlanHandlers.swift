@@ -9,10 +9,7 @@ enum PlanHandlers {
     static func register(in handlers: inout EventHandlers, _ settings: PlansSettings) {
         handlers.on(PaymentSucceeded.self) { payment, context in try await paid(payment, &context, settings) }
         handlers.on(PaymentFailed.self) { failure, context in try await failed(failure, &context, settings) }
-        handlers.on(PaymentMethodSaved.self) { saved, context in
-            try await FactsStore(connection: context.connection, logger: context.logger)
-                .saveMethod(clinicId: context.envelope.clinicId, saved, at: context.now)
-        }
+        handlers.on(PaymentMethodSaved.self) { saved, context in try await methodSaved(saved, &context, settings) }
         handlers.on(PaymentMethodRevoked.self) { revoked, context in
             try await FactsStore(connection: context.connection, logger: context.logger).revokeMethod(
                 clinicId: context.envelope.clinicId, paymentMethodId: revoked.paymentMethodId, reason: revoked.reason,
@@ -32,10 +29,20 @@ enum PlanHandlers {
             try await FactsStore(connection: context.connection, logger: context.logger)
                 .recordEstimate(clinicId: context.envelope.clinicId, estimate)
         }
-        handlers.on(BalanceDue.self) { due, context in
-            try await FactsStore(connection: context.connection, logger: context.logger).setUnpaidSince(
-                due.oldestServiceDate ?? due.runDate, clinicId: context.envelope.clinicId, patientId: due.patientId)
-        }
+        handlers.on(BalanceDue.self) { due, context in try await OfferHandler.balanceDue(due, &context, settings) }
+    }
+
+    /// A saved card is known for autopay; one saved on a plan's enrolment page starts that plan's autopay.
+    static func methodSaved(_ saved: PaymentMethodSaved, _ context: inout EventContext, _ settings: PlansSettings) async throws {
+        let clinicId = context.envelope.clinicId
+        try await FactsStore(connection: context.connection, logger: context.logger).saveMethod(clinicId: clinicId, saved, at: context.now)
+        guard let planId = saved.planId,
+              var plan = try await PlanStore(connection: context.connection, logger: context.logger)
+                .load(clinicId: clinicId, planId: planId, lock: true), plan.patientId == saved.patientId
+        else { return }
+        let before = plan
+        let news = plan.attachMethod(saved.paymentMethodId, today: settings.today(context.now), at: context.now)
+        try await PlanCommit.record(plan, was: before, news: news, at: context.now, &context)
     }
 
     /// An installment, down payment or payoff paid through payments, or a desk payment naming the plan.

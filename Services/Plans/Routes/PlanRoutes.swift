@@ -166,20 +166,11 @@ enum PlanRoutes {
         let autoPay = request.autoPayEnabled ?? (request.paymentMethodId != nil)
         try await context.checkAutoPay(autoPay, method: request.paymentMethodId, patientId: request.patientId, change)
         let planId = call.idempotentId(prefix: "plan_") ?? NewId.make("plan_")
-        let apr = policy.apr(treatmentType: treatmentType)
-        var plan = PaymentPlan(
+        var plan = PaymentPlan.new(
             id: planId, clinicId: clinicId, patientId: request.patientId,
-            planNumber: try await store.nextPlanNumber(year: today.year), status: .pending, currency: total.currency,
-            totalAmount: total.amount, downPayment: terms.downPayment, financedAmount: total.amount - terms.downPayment,
-            aprBasisPoints: apr, frequency: terms.frequency, numberOfPayments: terms.numberOfPayments, startDate: terms.startDate,
-            paymentMethodId: request.paymentMethodId, autoPayEnabled: autoPay, treatmentType: treatmentType,
-            treatmentPlanId: treatmentPlanId, estimateId: request.estimateId, description: request.description,
-            signatureRequired: policy.signatureRequired,
-            payments: PaymentPlan.schedule(planId: planId, revision: 1, downPayment: terms.downPayment,
-                                           financed: total.amount - terms.downPayment, count: terms.numberOfPayments,
-                                           frequency: terms.frequency, firstDue: terms.firstDueDate, start: terms.startDate,
-                                           aprBasisPoints: apr),
-            createdAt: change.now, updatedAt: change.now, createdBy: call.caller.subject, updatedBy: call.caller.subject)
+            planNumber: try await store.nextPlanNumber(year: today.year), terms: terms, policy: policy,
+            paymentMethodId: request.paymentMethodId, autoPay: autoPay, treatmentPlanId: treatmentPlanId,
+            estimateId: request.estimateId, description: request.description, by: call.caller.subject, at: change.now)
         let news = plan.start(today: today, at: change.now)
         try await PlanCommit.record(plan, was: nil, news: news, at: change.now, &change)
         return PlanView(plan)
