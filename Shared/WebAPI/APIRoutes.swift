@@ -44,12 +44,11 @@ public struct RouteCall: Sendable {
     /// The request's Idempotency-Key, on routes that take one.
     public var idempotencyKey: String? = nil
 
-    /// An id derived from the clinic and the Idempotency-Key (`prefix` + 24 hex digits): a request
-    /// retried after a crash names the same object, so it is never made twice.
+    /// An id derived from the clinic and the Idempotency-Key: a request retried after a crash names the
+    /// same object, so it is never made twice.
     public func idempotentId(prefix: String) -> String? {
         guard let idempotencyKey else { return nil }
-        let digest = SHA256.hash(data: Array("\(caller.clinicId)\n\(idempotencyKey)".utf8))
-        return prefix + Hex.encode(digest).prefix(24)
+        return NewId.derived(prefix, from: "\(caller.clinicId)\n\(idempotencyKey)")
     }
 
     public func parameter(_ name: String) throws -> String { try parameters.require(name) }

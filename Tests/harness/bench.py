@@ -334,6 +334,96 @@ class CardPayments:
             raise NotMeasured(f"payments phase: the clinic's ledger sums to {total}, not 0")
 
 
+class PlanInstallments:
+    """Payment plans of the payments phase's patients (p0…, who have accounts): each gets a saved card and an
+    autopay plan of three monthly installments (no down payment or signature, by the clinic's policy),
+    created over HTTP from `clients` threads. Then the service clock moves a month and every first
+    installment goes the whole way: plans' due job → plans.payment.requested → payments charges the card
+    at the sandbox gateway → payment.succeeded → plans marks it paid."""
+
+    TOTAL = 9_000  # cents: three installments of 30.00 USD
+
+    def __init__(self, clinic, count, clients):
+        self.clinic, self.count, self.clients = clinic, count, clients
+        self.patients = [f"p{n}" for n in range(count)]
+
+    def prepare(self):
+        admin, self.staff = token("admin", self.clinic), token("billing_staff", self.clinic)
+        status, answer = api("PUT", "plans", "/api/billing/payment-plans/policy", bearer=admin,
+                             body={"minDownPaymentPercent": 0, "signatureRequired": False})
+        if status != 200:
+            raise NotMeasured(f"plans phase: the policy was not set: {status} {str(answer)[:200]}")
+        self.methods = {}
+        for patient in self.patients:
+            status, method = api("POST", "payments", f"/v1/patients/{patient}/payment-methods", bearer=self.staff,
+                                 headers={"Idempotency-Key": idempotency_key()},
+                                 body={"token": "tok_visa", "autoCharge": {"consentText": "I authorize the clinic to charge "
+                                                                           "this card for my plan.", "channel": "in_person"}})
+            if status != 201:
+                raise NotMeasured(f"plans phase: a card was not saved: {status} {str(method)[:200]}")
+            self.methods[patient] = method["id"]
+        wait_for(lambda: int(sql(f"SELECT count(*) FROM plans.payment_methods WHERE clinic_id = '{self.clinic}'")) >= self.count,
+                 120, "plans did not hear of every saved card")
+
+    def create(self):
+        """Creates the plans from client threads; returns (plans/s, latencies in ms, sorted)."""
+        latencies, failures, lock = [], [], threading.Lock()
+
+        def client(mine):
+            connection = http.client.HTTPConnection("127.0.0.1", port("plans"), timeout=30)
+            for patient in mine:
+                body = json.dumps({"patientId": patient, "totalAmount": {"amount": self.TOTAL, "currency": "USD"},
+                                   "downPayment": {"amount": 0, "currency": "USD"}, "numberOfPayments": 3,
+                                   "paymentMethodId": self.methods[patient], "autoPayEnabled": True})
+                started = time.perf_counter()
+                connection.request("POST", "/api/billing/payment-plans", body, {
+                    "Content-Type": "application/json", "Authorization": f"Bearer {self.staff}",
+                    "Idempotency-Key": idempotency_key()})
+                answer = connection.getresponse()
+                raw = answer.read()
+                with lock:
+                    if answer.status == 201 and json.loads(raw).get("status") == "ACTIVE":
+                        latencies.append((time.perf_counter() - started) * 1000)
+                    else:
+                        failures.append(f"{patient}: {answer.status} {raw[:200]}")
+            connection.close()
+
+        threads = [threading.Thread(target=client, args=(self.patients[i::self.clients],)) for i in range(self.clients)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - started
+        if failures:
+            raise NotMeasured(f"plans phase: {len(failures)} of {self.count} plans were not created, e.g. {failures[0]}")
+        return self.count / seconds, sorted(latencies)
+
+    def paid(self):
+        return int(sql(f"SELECT count(*) FROM plans.scheduled_payments WHERE clinic_id = '{self.clinic}' "
+                       f"AND number = 1 AND status = 'PAID'"))
+
+    def first_installments(self):
+        """Moves the clock a month; returns installments/s from the move until every first installment is paid."""
+        clock = [os.path.join(ROOT, "scripts/dev"), "clock"]
+        environment = {**os.environ, "CLINICLEDGER_ENV": os.environ["CLINICLEDGER_ENV"]}
+        started = time.time()
+        subprocess.run(clock + ["advance", "32d"], check=True, capture_output=True, env=environment)
+        try:
+            deadline = started + 300
+            while self.paid() < self.count:
+                if time.time() > deadline:
+                    raise NotMeasured(f"plans phase: {self.paid()} of {self.count} first installments paid after 300 s")
+                time.sleep(0.2)
+            seconds = time.time() - started
+        finally:
+            subprocess.run(clock + ["reset"], check=True, capture_output=True, env=environment)
+        charged = int(sql(f"SELECT count(*) FROM payments.payments WHERE clinic_id = '{self.clinic}' AND origin = 'plan'"))
+        if charged != self.count:
+            raise NotMeasured(f"plans phase: {charged} plan payments for {self.count} first installments")
+        return self.count / seconds
+
+
 def metric_total(service, name, label="", required=False):
     """The sum of a Prometheus counter over its series (those whose labels contain `label`). A series
     appears when first counted, so none is 0, unless `required`: then the count must have happened."""
@@ -397,6 +487,7 @@ def measure():
     # 8 clients: as many as payments' main pool has connections, each card payment holding one for its
     # request's transaction (before 6a4031f, 8 at once left payments waiting on its own pool for good).
     parser.add_argument("--payment-clients", type=int, default=8, help="HTTP client threads in the payments phase")
+    parser.add_argument("--plans", type=int, default=300, help="autopay plans in the plans phase")
     args = parser.parse_args()
 
     startup = {s: restart_and_time(s) for s in SERVICES}
@@ -455,6 +546,12 @@ def measure():
     cards.check_books()
     payments_peak = memory_mb(pid_of("payments"), "VmHWM")
 
+    # Plans: autopay plans for the payments phase's patients, created over HTTP, then one month of installments.
+    plans = PlanInstallments(cards.clinic, min(args.plans, 500), args.payment_clients)
+    plans.prepare()
+    plan_rate, plan_latencies = plans.create()
+    installment_rate = plans.first_installments()
+
     broker = raw_broker(args.charges)
     pg1, pg4 = raw_postgres(1), raw_postgres(4)
     # The raw limit for the same messages per charge: persistent publishes confirmed every 100. (Publishing
@@ -476,6 +573,9 @@ def measure():
         *[(f"card payment latency p{p} (ms)", f"{percentile(pay_latencies, p):.1f}") for p in (50, 95, 99)],
         ("CPU % payments / Postgres / client", f"{pay_cpu['payments']:.0f} / {pay_cpu['postgres']:.0f} / {pay_cpu['client']:.0f}"),
         ("payments peak RSS after payments (MB)", f"{payments_peak:.1f}"),
+        (f"plans created/s over HTTP, {args.payment_clients} clients", f"{plan_rate:.1f}"),
+        *[(f"plan creation latency p{p} (ms)", f"{percentile(plan_latencies, p):.1f}") for p in (50, 99)],
+        (f"installments/s, {plans.count} due at once (end to end)", f"{installment_rate:.1f}"),
         ("raw broker publish, confirm/100 (msg/s)", f"{broker['publish_confirm_every_100_per_second']}"),
         ("raw broker consume, prefetch 300 (msg/s)", f"{broker['consume_prefetch_300_per_second']}"),
         ("raw broker publish + consume (msg/s)", f"{broker['publish_and_consume_per_second']}"),
@@ -493,7 +593,8 @@ def measure():
     print(f"\nbench: {throughput:.0f} events/s end to end ({share:.0f}% of the raw broker rate, {raw_charges:.0f} charges/s), "
           f"p99 {percentile(latencies, 99):.0f} ms at {args.rate}/s asked ({achieved:.0f}/s reached), idle RSS max {max(idle_rss.values()):.0f} MB, "
           f"start max {max(startup.values()):.2f} s; {pay_rate:.0f} card payments/s over HTTP "
-          f"(p50 {percentile(pay_latencies, 50):.0f} ms, p99 {percentile(pay_latencies, 99):.0f} ms, {args.payment_clients} clients)")
+          f"(p50 {percentile(pay_latencies, 50):.0f} ms, p99 {percentile(pay_latencies, 99):.0f} ms, {args.payment_clients} clients); "
+          f"{plan_rate:.0f} plans created/s, {installment_rate:.0f} plan installments/s end to end")
 
 
 if __name__ == "__main__":

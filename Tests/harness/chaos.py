@@ -617,10 +617,155 @@ def dead_letter_ids(service="payments"):
     return {d["messageId"] for d in json.loads(out)}
 
 
+class PlanInstallmentKills:
+    """Payment plans' installments with plans and payments killed while they are due: each patient has a
+    charge, a saved card and an autopay plan of three monthly installments (no down payment, no signature,
+    by the clinic's policy). The service clock moves a month three times; each time, while the plans job
+    asks payments for the installments and payments' janitor charges them, plans and then payments are
+    killed with kill -9 and restarted. Every installment must be charged exactly once (payments' table and
+    the sandbox gateway's books) and every plan complete with the patient owing nothing."""
+
+    def __init__(self, patients):
+        self.patients = patients
+        self.clinic = Clinic()
+        self.kills = []   # (service, installment payments succeeded when it came)
+        self.problems = []
+
+    def count(self, where):
+        return int(sql(f"SELECT count(*) FROM payments.payments WHERE clinic_id = '{self.clinic.id}' "
+                       f"AND origin = 'plan' AND ({where})"))
+
+    def prepare(self):
+        for n in range(self.patients):
+            patient, fee = f"p{n}", 30_000 + 3 * n
+            body = {"chargeId": f"c{n}", "patientId": patient, "providerId": "d1",
+                    "serviceDate": datetime.date.today().isoformat(),
+                    "procedure": {"code": "D2740", "codeSystem": "CDT", "tooth": str(1 + n % 32)},
+                    "fee": {"amount": fee, "currency": "USD"}}
+            self.clinic.charges.append((body, self.clinic.publish("clinic.charge.posted.v1", body)))
+            self.clinic.expected[patient] = fee
+        self.fees = dict(self.clinic.expected)
+        if settle(self.clinic, timeout=300) is None:
+            raise RuntimeError(f"the {self.patients} charges did not all reach the ledger within 300 s")
+        admin, staff = token("admin", self.clinic.id), token("billing_staff", self.clinic.id)
+        status, answer = api("PUT", "plans", "/api/billing/payment-plans/policy", bearer=admin,
+                             body={"minDownPaymentPercent": 0, "signatureRequired": False})
+        if status != 200:
+            raise RuntimeError(f"the plan policy was not set: {status} {str(answer)[:200]}")
+        refused, lock = [], threading.Lock()
+
+        def enrol(patients):
+            for patient in patients:
+                status, method = api("POST", "payments", f"/v1/patients/{patient}/payment-methods", bearer=staff,
+                                     headers={"Idempotency-Key": idempotency_key()},
+                                     body={"token": "tok_visa", "autoCharge": {"consentText": CONSENT, "channel": "in_person"}})
+                deadline = time.time() + 60
+                while status == 201 and sql(f"SELECT count(*) FROM plans.payment_methods WHERE clinic_id = '{self.clinic.id}' "
+                                            f"AND payment_method_id = '{method['id']}'") == "0":
+                    if time.time() > deadline:
+                        status = "plans never heard of the card"
+                    time.sleep(0.1)
+                if status == 201:
+                    status, method = api("POST", "plans", "/api/billing/payment-plans", bearer=staff,
+                                         headers={"Idempotency-Key": idempotency_key()},
+                                         body={"patientId": patient, "totalAmount": {"amount": self.fees[patient], "currency": "USD"},
+                                               "downPayment": {"amount": 0, "currency": "USD"}, "numberOfPayments": 3,
+                                               "paymentMethodId": method["id"], "autoPayEnabled": True})
+                if status != 201 or not isinstance(method, dict) or method.get("status") != "ACTIVE":
+                    with lock:
+                        refused.append(f"{patient}: {status} {str(method)[:200]}")
+
+        names = sorted(self.fees)
+        workers = [threading.Thread(target=enrol, args=(names[i::4],)) for i in range(4)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        if refused:
+            raise RuntimeError(f"{len(refused)} of {len(names)} plans were not set up, e.g. {refused[0]}")
+
+    def kill(self, service):
+        pid = pid_of(service)
+        if not running(pid):
+            raise RuntimeError(f"{service} (pid {pid}) was not running when it was to be killed")
+        os.kill(pid, signal.SIGKILL)
+        self.kills.append((service, self.count("status = 'succeeded'")))
+        time.sleep(0.3)
+        start(service)
+        wait_ready(service)
+
+    def month(self, number):
+        """The clock moves a month; plans and payments are killed while the installments are charged."""
+        before = self.count("status = 'succeeded'")
+        dev("clock", "advance", "32d")
+        for service in ("plans", "payments"):
+            deadline = time.time() + 120
+            while self.count("status = 'succeeded'") < before + random.randint(5, max(6, self.patients // 4)):
+                if time.time() > deadline:
+                    raise RuntimeError(f"month {number}: no installment charged within 120 s (see {RUN_DIR}/logs/plans.log)")
+                time.sleep(0.05)
+            self.kill(service)
+            before = self.count("status = 'succeeded'")
+        deadline = time.time() + 300
+        while self.count("status = 'succeeded'") < number * self.patients:
+            if time.time() > deadline:
+                raise RuntimeError(f"month {number}: {self.count('status = ' + chr(39) + 'succeeded' + chr(39))} of "
+                                   f"{number * self.patients} installments charged after 300 s")
+            time.sleep(0.5)
+
+    def check(self):
+        """(installments never charged, charges beyond one per installment)."""
+        c = self.clinic.id
+        per_installment = sql(f"SELECT installment_id, count(*) FILTER (WHERE status = 'succeeded') FROM payments.payments "
+                              f"WHERE clinic_id = '{c}' AND origin = 'plan' GROUP BY installment_id").splitlines()
+        twice = sum(int(n) - 1 for _, n in (row.split("|") for row in per_installment) if int(n) > 1)
+        scheduled = int(sql(f"SELECT count(*) FROM plans.scheduled_payments WHERE clinic_id = '{c}' AND number > 0"))
+        paid = int(sql(f"SELECT count(*) FROM plans.scheduled_payments WHERE clinic_id = '{c}' AND number > 0 AND status = 'PAID'"))
+        completed = int(sql(f"SELECT count(*) FROM plans.payment_plans WHERE clinic_id = '{c}' AND status = 'COMPLETED'"))
+        payments = int(sql(f"SELECT count(*) FROM payments.payments WHERE clinic_id = '{c}' AND origin = 'plan'"))
+        at_gateway = int(sql(f"SELECT count(*) FROM payments.sandbox_charges WHERE idempotency_key IN "
+                             f"(SELECT payment_id FROM payments.payments WHERE clinic_id = '{c}' AND origin = 'plan')"))
+        if scheduled != 3 * self.patients or paid != scheduled or completed != self.patients:
+            self.problems.append(f"{paid} of {scheduled} installments paid, {completed} of {self.patients} plans completed")
+        if at_gateway != payments:
+            self.problems.append(f"{payments} plan payments, but the sandbox gateway holds {at_gateway} charges for them")
+        return scheduled - paid, twice + max(0, at_gateway - payments), payments
+
+
+def plan_installment_kills(name, patients):
+    drill = PlanInstallmentKills(patients)
+    clinic = drill.clinic
+    dead_before = dead_letter_ids("payments") | dead_letter_ids("plans")
+    started = time.time()
+    try:
+        drill.prepare()
+        for number in (1, 2, 3):
+            drill.month(number)
+    finally:
+        dev("clock", "reset")
+    clinic.close()
+    clinic.expected = {p: 0 for p in drill.fees}  # three installments pay each fee exactly
+    settled = settle(clinic, timeout=120)
+    missing, doubled, payments = drill.check()
+    lost, transfers_doubled, consistent = invariants(clinic)
+    dead = len((dead_letter_ids("payments") | dead_letter_ids("plans")) - dead_before)
+    problem = audit_problem()
+    if problem:
+        drill.problems.append(problem)
+    print(f"  {name}: {patients} plans x 3 installments, {payments} plan payments, kills at "
+          f"{', '.join(f'{s} ({n} charged)' for s, n in drill.kills)}; {time.time() - started:.0f} s", flush=True)
+    for text in drill.problems:
+        print(f"  {name}: {text}", flush=True)
+    return {"scenario": name, "sent": clinic.sent, "charges": charges_in_ledger(clinic), "lost": lost + missing,
+            "doubled": transfers_doubled + doubled, "dead": dead, "settle": settled,
+            "ok": settled is not None and consistent and dead == 0 and not drill.problems}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=20_000, help="charge events per scenario")
     parser.add_argument("--patients", type=int, default=300, help="patients charged by the auto-charge run")
+    parser.add_argument("--plans", type=int, default=150, help="autopay plans whose installments are charged under kills")
     parser.add_argument("--only", help="run only the scenarios whose name contains this text")
     args = parser.parse_args()
     n = args.events
@@ -634,6 +779,8 @@ def main():
         ("poison", poison),
         ("dead-letter replay", replay),
         ("auto-charge run, payments killed", lambda: auto_charge_kills("auto-charge run, payments killed", args.patients)),
+        ("plan installments, plans+payments killed",
+         lambda: plan_installment_kills("plan installments, plans+payments killed", args.plans)),
     ]
     print(f"{'scenario':38}{'sent':>8}{'in ledger':>10}{'lost':>6}{'doubled':>8}{'dead':>6}{'settle s':>9}  verdict",
           flush=True)

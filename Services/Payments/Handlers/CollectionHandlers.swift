@@ -1,6 +1,6 @@
 import Contracts
-import Crypto
 import Foundation
+import WebAPI
 import ServiceRuntime
 import Storage
 
@@ -52,10 +52,9 @@ enum CollectionHandlers {
         let method = try await PaymentMethodStore(connection: context.connection, logger: context.logger)
             .load(clinicId: clinicId, paymentMethodId: request.paymentMethodId)
         let usable = method.map { $0.status == .active && $0.patientId == request.patientId } ?? false
-        let digest = SHA256.hash(data: Array("\(clinicId)\n\(request.planId)\n\(request.installmentId)".utf8))
         let payment = PaymentRecord(
-            clinicId: clinicId, paymentId: "pay_" + Hex.encode(digest).prefix(24), patientId: request.patientId,
-            method: .cardOnFile, origin: .plan, amount: request.amount, status: usable ? .processing : .failed,
+            clinicId: clinicId, paymentId: NewId.derived("pay_", from: "\(clinicId)\n\(request.planId)\n\(request.installmentId)"),
+            patientId: request.patientId, method: .cardOnFile, origin: .plan, amount: request.amount, status: usable ? .processing : .failed,
             gateway: method?.gateway,
             source: method.map { StoredSource(gatewayMethodId: $0.gatewayMethodId, customerId: $0.customerId, offSession: true) },
             paymentMethodId: request.paymentMethodId, gatewayChargeId: nil, cardBrand: method?.brand, cardLast4: method?.last4,
@@ -91,8 +90,7 @@ enum CollectionHandlers {
     static func saveEnrolmentCard(_ submitted: PlanCardSubmitted, _ context: inout EventContext,
                                   _ gateway: any PaymentGateway) async throws {
         let clinicId = context.envelope.clinicId
-        let digest = SHA256.hash(data: Array("\(clinicId)\n\(submitted.planId)\nenrolment card".utf8))
-        let methodId = "pm_" + Hex.encode(digest).prefix(24)
+        let methodId = NewId.derived("pm_", from: "\(clinicId)\n\(submitted.planId)\nenrolment card")
         let methods = PaymentMethodStore(connection: context.connection, logger: context.logger)
         guard try await methods.load(clinicId: clinicId, paymentMethodId: methodId) == nil else { return }
         do {

@@ -68,7 +68,7 @@ enum OfferPages {
             let terms = PlanTerms(total: offer.amount, downPayment: option.downPayment.amount, numberOfPayments: option.numberOfPayments,
                                   frequency: option.frequency, startDate: today, treatmentType: nil)
             if let problem = terms.problems(under: policy, today: today).first { return again(problem.message) }
-            let planId = "plan_" + Hex.encode(SHA256.hash(data: Array("\(offer.clinicId)\n\(offer.offerId)".utf8))).prefix(24)
+            let planId = NewId.derived("plan_", from: "\(offer.clinicId)\n\(offer.offerId)")
             var plan = PaymentPlan.new(
                 id: planId, clinicId: offer.clinicId, patientId: offer.patientId,
                 planNumber: try await store.nextPlanNumber(year: today.year), terms: terms, policy: policy, paymentMethodId: nil,
