@@ -11,6 +11,8 @@
 ///   every 13–19 digit window inside it would flag about one in ten such ids by chance.
 /// - Runs shorter than 13 digits (phone numbers, 10-digit ids, dates) can never match.
 /// - Groups are a card only when written as cards are printed (`cardLike`): a UUID's digit groups are an id.
+/// - Digits inside a hexadecimal token of 32 or more characters with letters in it (a SHA-256 digest, a
+///   hex id) are part of that token, never a card: about one SHA-256 hex digest in 230 holds a Luhn-valid run.
 /// A stray match is possible when unrelated numbers are strung together with single spaces; refusing such
 /// text is the safer mistake.
 public enum CardNumbers {
@@ -72,7 +74,12 @@ public enum CardNumbers {
         var digits: [UInt8]
         /// A letter right before or after the group.
         var touchesLetter = false
+        /// Part of a long hexadecimal token (a digest).
+        var inHexToken = false
     }
+
+    /// A hex token is at least this long: a digest (MD5 32, SHA-256 64), never a card with letters glued on.
+    static let hexTokenLength = 32
 
     static let cardLengths = 13...19
 
@@ -91,7 +98,7 @@ public enum CardNumbers {
     /// Character ranges to mask, in order and not overlapping.
     static func cardRanges(in characters: [Character]) -> [Range<Int>] {
         var found: [Range<Int>] = []
-        for run in digitRuns(in: characters) {
+        for run in digitRuns(in: characters) where !(run.count == 1 && run[0].inHexToken) {
             for first in run.indices {
                 var digits: [UInt8] = []
                 for last in first..<run.count {
@@ -128,6 +135,7 @@ public enum CardNumbers {
             }
             group.touchesLetter = (group.start > 0 && characters[group.start - 1].isLetter)
                 || (group.end < characters.count && characters[group.end].isLetter)
+            group.inHexToken = group.touchesLetter && isInHexToken(characters, group.start..<group.end)
             run.append(group)
             let joined = index + 1 < characters.count
                 && (characters[index] == " " || characters[index] == "-")
@@ -140,6 +148,14 @@ public enum CardNumbers {
             }
         }
         return runs
+    }
+
+    /// Whether `range` lies in an unbroken stretch of at least `hexTokenLength` hex digits with a letter in it.
+    static func isInHexToken(_ characters: [Character], _ range: Range<Int>) -> Bool {
+        var start = range.lowerBound, end = range.upperBound
+        while start > 0, characters[start - 1].isHexDigit { start -= 1 }
+        while end < characters.count, characters[end].isHexDigit { end += 1 }
+        return end - start >= hexTokenLength && characters[start..<end].contains { $0.isLetter }
     }
 
     static func digitValue(_ character: Character) -> UInt8? {

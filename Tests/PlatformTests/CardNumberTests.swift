@@ -44,6 +44,17 @@ import Testing
 
     @Test func aCardGluedToAWordIsStillACard() {
         #expect(CardNumbers.containsCardNumber("visa4242424242424242"))
+        #expect(CardNumbers.containsCardNumber("ref abc4242424242424242def"))
+    }
+
+    @Test func aDigestWhoseDigitsHoldALuhnValidRunIsADigestNotACard() {
+        // A SHA-256 hex digest (an agreement's, signed by a patient) with 4242424242424242 inside it.
+        let digest = "9f86d081884c7d6a" + "4242424242424242" + "b0f00a08d4c3e5f1a2b3c4d5e6f7a8b9"
+        #expect(digest.count == 64)
+        #expect(!CardNumbers.containsCardNumber(digest))
+        #expect(!CardNumbers.containsCardNumber("agreementSHA256: \(digest)"))
+        // A short hex word is no digest: the card in it is caught.
+        #expect(CardNumbers.containsCardNumber("9f86d08a" + "4242424242424242" + "b0f0"))
     }
 
     @Test func redactionRemovesEveryCardDigit() {

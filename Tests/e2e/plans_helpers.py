@@ -7,7 +7,7 @@ import tempfile
 import uuid
 
 from conftest import request, run_dev, sql, token, wait_until
-from payments_helpers import q, saved_method, usd
+from payments_helpers import post_charge, q, saved_method, usd
 
 BASE = "/api/billing/payment-plans"
 PLAN_EVENTS = ["plans.plan.created.v1", "plans.plan.activated.v1", "plans.plan.paused.v1", "plans.plan.resumed.v1",
@@ -115,3 +115,97 @@ def plan_payments(clinic, plan_id, status="succeeded"):
 def assert_installments_exact(shown_schedule, financed):
     installments = [line for line in shown_schedule if line["kind"] == "installment" and line["status"] != "CANCELLED"]
     assert sum(line["principal"]["amount"] for line in installments) == financed, shown_schedule
+
+
+# ---------------------------------------------------------------- policy, plans in a given state, other services' events
+
+def set_policy(clinic, role="admin", **policy):
+    """PUT …/policy (keys left out keep their standard value); returns the Response."""
+    return call("PUT", "/policy", clinic, policy, role=role)
+
+
+def no_signature_no_down_payment(clinic):
+    """The clinic's policy lets a plan start at once: no signature, no minimum down payment."""
+    return ok(set_policy(clinic, signatureRequired=False, minDownPaymentPercent=0))
+
+
+def open_plan(publisher, clinic, patient, total, down, count, card="tok_visa", frequency="MONTHLY", charge=True, **extra):
+    """A plan on autopay that is ACTIVE: the patient's charge of `total` posted (unless `charge` is False), a card
+    saved, the plan created, signed when the clinic's policy asks for it, the down payment (if any) collected.
+    Returns (plan, schedule)."""
+    if charge:
+        post_charge(publisher, clinic, patient, total)
+    method = method_known_to_plans(clinic, patient, card)
+    created = ok(create(clinic, patient, total, down, count, method=method, frequency=frequency, **extra), 201)
+    if created["signatureNeeded"]:
+        sign(clinic, created["id"], patient)
+    active = wait_plan(clinic, created["id"], lambda p: p["status"] == "ACTIVE", "the plan did not become ACTIVE")
+    return active, schedule(clinic, created["id"])
+
+
+def due_job_passes():
+    return int(sql("SELECT coalesce(sum(runs), 0) FROM plans.scheduled_jobs WHERE name = 'plans.due'") or 0)
+
+
+def let_due_job_run(passes=2, timeout=40):
+    """Before asserting that plans did NOT do something: waits until its due job ran `passes` more times."""
+    start = due_job_passes()
+    wait_until(lambda: due_job_passes() >= start + passes or f"{due_job_passes() - start} passes", timeout,
+               f"plans' due job did not run {passes} more times")
+
+
+def line_of(shown_schedule, number):
+    return next(line for line in shown_schedule if line["number"] == number)
+
+
+def wait_line(clinic, plan_id, number, status, timeout=45):
+    """Waits until scheduled payment `number` (0: the down payment) has `status`; returns the schedule."""
+    def reached():
+        line = line_of(schedule(clinic, plan_id), number)
+        return True if line["status"] == status else f"installment {number} is {line['status']}"
+    wait_until(reached, timeout, f"installment {number} of {plan_id} did not become {status}")
+    return schedule(clinic, plan_id)
+
+
+def treatment_charge(publisher, clinic, patient, amount, treatment_plan_id, **procedure):
+    """A charge for work of a treatment plan (clinic.charge.posted.v1 with treatmentPlanId), once payments shows
+    it on the balance and plans has recorded it for the treatment plan. Returns the charge id."""
+    from payments_helpers import CHARGE, balance_or_zero, charge_payload, publish
+    body = charge_payload(patient, amount, **procedure)
+    body["treatmentPlanId"] = treatment_plan_id
+    before = balance_or_zero(clinic, patient)
+    publish(publisher, CHARGE, clinic, body)
+    wait_until(lambda: balance_or_zero(clinic, patient) == before + amount or balance_or_zero(clinic, patient), 30,
+               f"the charge {body['chargeId']} did not reach the balance")
+    wait_until(lambda: sql(f"SELECT count(*) FROM plans.charges WHERE clinic_id = {q(clinic)} AND charge_id = "
+                           f"{q(body['chargeId'])} AND treatment_plan_id = {q(treatment_plan_id)}") == "1" or "not yet",
+               30, f"plans did not record the charge {body['chargeId']} for {treatment_plan_id}")
+    return body["chargeId"]
+
+
+def claim_paid_body(claim_id, patient, trace, lines):
+    """insurance.claim.paid.v1 (Contracts ClaimPaid); lines: (chargeId, billed, paid, contractual, patientShare)."""
+    return {"claimId": claim_id, "patientId": patient, "payerId": "60054", "traceNumber": trace,
+            "paymentDate": datetime.date.today().isoformat(),
+            "lines": [{"chargeId": c, "billed": usd(b), "paid": usd(p), "contractualAdjustment": usd(a),
+                       "patientResponsibility": usd(r)} for c, b, p, a, r in lines]}
+
+
+def estimate_body(estimate_id, patient, patient_portion, insurance_portion, treatment_plan_id=None, treatment_type=None):
+    """insurance.estimate.accepted.v1 (Contracts EstimateAccepted)."""
+    return {"estimateId": estimate_id, "patientId": patient, "treatmentPlanId": treatment_plan_id,
+            "treatmentType": treatment_type, "totalFee": usd(patient_portion + insurance_portion),
+            "insurancePortion": usd(insurance_portion), "patientPortion": usd(patient_portion), "acceptedBy": patient,
+            "acceptedAt": datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")}
+
+
+def registration_body(patient, given, family, language, address, born):
+    """clinic.patient.registered.v1 (Contracts PatientRegistered)."""
+    return {"patientId": patient, "name": {"given": given, "family": family}, "dateOfBirth": born,
+            "contacts": {"email": f"{given.lower()}.{family.lower()}@example.com", "mobilePhone": "+15551234567",
+                         "address": address},
+            "consents": {"email": True, "sms": False, "cardOnFileAutoCharge": False}, "preferredLanguage": language}
+
+
+def options(clinic, body):
+    return ok(call("POST", "/options", clinic, body))

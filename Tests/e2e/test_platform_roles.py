@@ -16,6 +16,8 @@ from conftest import (
 PUBLIC_PATHS = {"/health/live", "/health/ready", "/metrics", "/openapi.json"}
 # Public doors protected by a signature instead of a token: without one they answer 400.
 SIGNED_PATHS = {"/v1/webhooks/stripe"}
+# Public pages protected by a single-use link token in the path: a made-up one is an unknown link (404).
+LINK_PATHS = {"plans": {"/plan-offers/{token}"}}
 ROLES = ["admin", "billing_staff", "insurance_specialist", "patient"]
 LARGE_ADJUSTMENT_ABOVE = int(os.environ.get("PAYMENTS_LARGE_ADJUSTMENT_ABOVE", "50000"))
 
@@ -54,7 +56,26 @@ def world():
     saved = request("POST", "payments", f"/v1/patients/{own}/payment-methods", bearer=staff,
                     headers={"Idempotency-Key": str(uuid.uuid4())}, body={"token": "tok_visa"})
     assert paid.status == 201 and saved.status == 201, (paid.text, saved.text)
-    return {**world, "payment": paid.body["id"], "method": saved.body["id"]}
+    # Plans: clinic A asks no signature and no down payment, so a plan (no autopay: no money moves) is ACTIVE
+    # at once; `new_plan` makes a fresh one for the calls that change a plan's state (pause, resume, sign, cancel).
+    plan_policy = {"signatureRequired": False, "minDownPaymentPercent": 0}
+    policy = request("PUT", "plans", "/api/billing/payment-plans/policy", bearer=token("admin", clinic_a),
+                     body=plan_policy)
+    assert policy.status == 200, policy.text
+
+    def new_plan(paused=False):
+        created = request("POST", "plans", "/api/billing/payment-plans", bearer=staff,
+                          headers={"Idempotency-Key": str(uuid.uuid4())},
+                          body={"patientId": own, "totalAmount": {"amount": 40_000, "currency": "USD"},
+                                "downPayment": {"amount": 0, "currency": "USD"}, "numberOfPayments": 4})
+        assert created.status == 201 and created.body["status"] == "ACTIVE", created.text
+        if paused:
+            pause = request("POST", "plans", f"/api/billing/payment-plans/{created.body['id']}/pause", bearer=staff,
+                            body={"days": 5})
+            assert pause.status == 200 and pause.body["status"] == "PAUSED", pause.text
+        return created.body["id"]
+    return {**world, "payment": paid.body["id"], "method": saved.body["id"], "plan": new_plan(), "new_plan": new_plan,
+            "plan_policy": plan_policy}
 
 
 def open_review_item(world):
@@ -78,6 +99,16 @@ def call_operation(service, method, path, operation, world, bearer, amount=100):
         .replace("{paymentMethodId}", world["method"])
     if "{itemId}" in concrete:
         concrete = concrete.replace("{itemId}", open_review_item(world))
+    plan_changes = {"/api/billing/payment-plans/{planId}/pause": {"days": 1},
+                    "/api/billing/payment-plans/{planId}/resume": None,
+                    "/api/billing/payment-plans/{planId}/sign": {"signedBy": "Ana Lopez"},
+                    "/api/billing/payment-plans/{planId}/cancel": {"reason": "e2e role table"}}
+    if "{planId}" in concrete:
+        # A call that changes the plan's state (or deletes it) gets a plan of its own, so that each allowed role
+        # succeeds.
+        fresh = service == "plans" and ((method == "POST" and path in plan_changes) or method == "DELETE")
+        plan_id = world["new_plan"](paused=path.endswith("/resume")) if fresh else world["plan"]
+        concrete = concrete.replace("{planId}", plan_id)
     leftover = re.findall(r"\{[^}]+\}", concrete)
     if leftover:
         pytest.fail(f"{service} {method} {path}: this test does not know a value for {leftover}; add one to call_operation")
@@ -103,6 +134,21 @@ def call_operation(service, method, path, operation, world, bearer, amount=100):
     elif (service, method, path) in {("payments", "DELETE", "/v1/patients/{patientId}/payment-methods/{paymentMethodId}"),
                                      ("payments", "POST", "/v1/auto-charge/runs")}:
         pass
+    elif (service, method, path) == ("plans", "POST", "/api/billing/payment-plans"):
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+        body = {"patientId": world["own"], "totalAmount": {"amount": 40_000, "currency": "USD"},
+                "downPayment": {"amount": 0, "currency": "USD"}, "numberOfPayments": 4}
+    elif (service, method, path) == ("plans", "POST", "/api/billing/payment-plans/options"):
+        body = {"totalAmount": {"amount": 120_000, "currency": "USD"}, "patientId": world["own"]}
+    elif (service, method, path) == ("plans", "PUT", "/api/billing/payment-plans/policy"):
+        body = world["plan_policy"]  # what the world set: the policy stays as it was
+    elif (service, method, path) == ("plans", "PUT", "/api/billing/payment-plans/{planId}"):
+        body = {"description": "e2e role table"}
+    elif (service, method, path) == ("plans", "POST", "/api/billing/payment-plans/{planId}/payoff"):
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+        body = {"method": "cash"}  # answers the quote: nothing is charged, so every allowed role may ask
+    elif service == "plans" and method == "POST" and path in plan_changes:
+        body = plan_changes[path]
     elif "requestBody" in operation or any(p.get("required") and p["in"] != "path" for p in operation.get("parameters", [])):
         pytest.fail(f"{service} {method} {path} takes a body or required parameters this test does not know how "
                     f"to fill: teach call_operation a valid request for it")
@@ -128,11 +174,14 @@ def test_public_operations_answer_without_a_token(service):
     document = openapi(service)
     public = [(method, path) for method, path, operation in operations(document) if is_public(operation)]
     signed = SIGNED_PATHS if service == "payments" else set()
-    assert {path for _, path in public} == PUBLIC_PATHS | signed, \
-        f"{service}: the public operations should be exactly {sorted(PUBLIC_PATHS | signed)}, got {public}"
+    links = LINK_PATHS.get(service, set())
+    assert {path for _, path in public} == PUBLIC_PATHS | signed | links, \
+        f"{service}: the public operations should be exactly {sorted(PUBLIC_PATHS | signed | links)}, got {public}"
     for method, path in public:
-        answer = request(method, service, path, body=b"{}" if path in signed else None)
-        expected = 400 if path in signed else 200
+        if path in links:
+            path = path.replace("{token}", "made-up-link-token")
+        answer = request(method, service, path, body=b"{}" if path in signed or method == "POST" else None)
+        expected = 400 if path in signed else 404 if path.startswith("/plan-offers/") else 200
         assert answer.status == expected, f"{service} {method} {path} without a token: {answer.status} {answer.text[:300]}"
         if path in signed:
             assert answer.body["error"]["code"] == "signature_invalid", answer.text

@@ -247,7 +247,7 @@ public struct PaymentMethodSaved: ClinicEvent {
             consentText: "I authorize Bright Smiles Dental to charge this card for balances due.",
             authorizedBy: "pat-1001", authorizedAt: Timestamp("2026-11-25T09:00:00Z")!, channel: "in_person",
             maximumPerCharge: Money(amount: 50_000, currency: "USD")),
-        savedAt: Timestamp("2026-11-25T09:00:01Z")!)
+        savedAt: Timestamp("2026-11-25T09:00:01Z")!, planId: "plan_5f1c")
 }
 
 /// A saved method may no longer be charged: the patient or staff revoked it, or a hard decline flagged it.

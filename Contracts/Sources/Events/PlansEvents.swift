@@ -175,5 +175,5 @@ public struct PlanCardSubmitted: ClinicEvent {
         autoCharge: AutoChargeAuthorization(
             consentText: "I authorize Bright Smiles Dental to charge this card for my payment plan's down payment and installments.",
             authorizedBy: "pat-1001", authorizedAt: Timestamp("2026-12-01T17:04:00Z")!, channel: "portal",
-            maximumPerCharge: nil))
+            maximumPerCharge: Money(amount: 25_000, currency: "USD")))
 }

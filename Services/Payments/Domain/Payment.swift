@@ -96,8 +96,8 @@ public enum PaymentRules {
         for (field, value, limit) in [("reference", request.reference, 200), ("note", request.note, 2_000)] {
             if (value?.count ?? 0) > limit { return (field, "\(field) is longer than \(limit) characters", "parameter_invalid") }
         }
-        if (request.planId == nil) != (request.installmentId == nil) {
-            return ("installmentId", "planId and installmentId go together", "parameter_invalid")
+        if request.installmentId != nil && request.planId == nil {
+            return ("planId", "an installmentId needs the planId it belongs to", "parameter_invalid")
         }
         switch request.method {
         case .card:

@@ -390,6 +390,17 @@ struct PaymentPlan: Codable, Sendable {
         return finish(.cancelled, at: now)
     }
 
+    /// Deletes a plan made by mistake (the spec's soft delete): only while no money was paid on it. It
+    /// is cancelled first if it still ran, so payments collects its balance as usual.
+    mutating func delete(at now: Date, by actor: String) throws(PlanProblem) -> [PlanNews] {
+        guard payments.allSatisfy({ $0.paid == 0 }), payoffRequestedId == nil else {
+            throw problem("plan_has_payments", "money was paid on this plan: cancel it instead of deleting it")
+        }
+        let news = status.isFinal ? [] : try cancel(at: now, by: actor)
+        deletedAt = now
+        return news
+    }
+
     /// Insurance paid part of the treatment: the patient now owes `newTotal` for it. The installments not
     /// yet asked for shrink (same count, recalculated, new ids); what they cannot absorb comes off the
     /// missed ones, partly paid ones and an unpaid down payment, latest first. If nothing is left to pay, the plan is complete.

@@ -4,6 +4,11 @@ import Scoring
 /// longest terms; a high risk gets shorter terms and a larger down payment. The score reads payment
 /// behaviour only (see `PaymentHistory`), never demographics.
 enum RiskTerms {
+    /// A patient without payment history gets the policy's own terms: no facts, no adjustment.
+    static func adjustment(for score: Propensity) -> RiskAdjustment {
+        score.reasons.isEmpty ? .none : adjustment(for: score.tier)
+    }
+
     static func adjustment(for tier: RiskTier) -> RiskAdjustment {
         switch tier {
         case .low: .none

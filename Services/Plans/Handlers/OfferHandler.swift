@@ -24,7 +24,7 @@ enum OfferHandler {
         let score = PropensityModel.standard.score(try await facts.history(clinicId: clinicId, patientId: due.patientId, today: today))
         let options = Array(PlanOptions.calculate(
             total: due.collectible, treatmentType: nil, frequencies: [.monthly], startDate: today, policy: policy,
-            risk: RiskTerms.adjustment(for: score.tier)).prefix(4))
+            risk: RiskTerms.adjustment(for: score)).prefix(4))
         guard !options.isEmpty else { return }
         // The link expires on wall time (security clocks are never moved).
         let offer = OfferStore.Offer(clinicId: clinicId, offerId: NewId.make("off_"), patientId: due.patientId,

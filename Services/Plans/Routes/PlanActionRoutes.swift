@@ -14,13 +14,15 @@ enum PlanActionRoutes {
         /// SHA-256 (hex) of the agreement PDF the signer saw; refused if the terms changed since.
         var agreementSHA256: String?
 
-        static let example = Sign(signedBy: "Ana Lopez", method: "typed_name", agreementSHA256: nil)
+        static let example = Sign(signedBy: "Ana Lopez", method: "typed_name",
+                                  agreementSHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
     }
 
+    /// Send `days` or `until` (the example shows both fields; a request with both is refused).
     struct Pause: APIExample {
         var days: Int?
         var until: CalendarDate?
-        static let example = Pause(days: 30, until: nil)
+        static let example = Pause(days: 30, until: CalendarDate(year: 2027, month: 3, day: 1))
     }
 
     struct Payoff: APIExample {

@@ -25,7 +25,7 @@ enum PlanRoutes {
         var description: String?
 
         static let example = CreatePlan(
-            patientId: "pat-1001", totalAmount: Money(amount: 120_000, currency: "USD"), estimateId: nil,
+            patientId: "pat-1001", totalAmount: Money(amount: 120_000, currency: "USD"), estimateId: "est-311",
             downPayment: Money(amount: 24_000, currency: "USD"), numberOfPayments: 6, frequency: .monthly,
             startDate: CalendarDate(year: 2026, month: 12, day: 1), paymentMethodId: "pm_4f2b", autoPayEnabled: true,
             treatmentType: "major", treatmentPlanId: "tp-77", description: "Crown and bridge, upper right")
@@ -40,8 +40,8 @@ enum PlanRoutes {
         var autoPayEnabled: Bool?
         var description: String?
 
-        static let example = UpdatePlan(installmentAmount: nil, numberOfPayments: 9, paymentMethodId: nil, autoPayEnabled: nil,
-                                        description: nil)
+        static let example = UpdatePlan(installmentAmount: Money(amount: 12_000, currency: "USD"), numberOfPayments: 9,
+                                        paymentMethodId: "pm_4f2b", autoPayEnabled: true, description: "Crown and bridge")
     }
 
     static func add(to api: APIRoutes, _ context: PlansContext) {
@@ -65,6 +65,8 @@ enum PlanRoutes {
                   idempotent: true, input: CreatePlan.self, output: PlanView.self, status: .created) { request, call, change in
             try await create(request, call, &change, context)
         }
+
+        addDelete(to: api, context)
 
         api.write(.put, base + "/:planId", .staff(.billingUpdate),
                   summary: "Change the installment amount or the term (the open installments are recalculated), the card or autopay",
@@ -97,6 +99,18 @@ enum PlanRoutes {
                 if let description = request.description { plan.description = description }
                 plan.updatedAt = change.now
                 plan.updatedBy = call.caller.subject
+                return news
+            }
+        }
+    }
+
+    static func addDelete(to api: APIRoutes, _ context: PlansContext) {
+        api.write(.delete, base + "/:planId", .staff(.billingUpdate),
+                  summary: "Delete a plan made by mistake (soft delete; refused once money was paid on it)",
+                  idempotent: false, input: NoBody.self, output: PlanView.self) { _, call, change in
+            try await context.change(call, &change) { plan, _, change in
+                let news = try plan.delete(at: change.now, by: call.caller.subject)
+                try change.note("plan.deleted", clinicId: plan.clinicId, objectId: plan.id, summary: "\(plan.planNumber) deleted")
                 return news
             }
         }
@@ -181,7 +195,7 @@ extension PlanProblem {
     /// Rules broken → 422; a plan in the wrong state for the request → 409.
     var apiError: APIError {
         let conflicts: Set = ["plan_closed", "plan_not_active", "plan_not_paused", "already_signed", "agreement_changed",
-                              "nothing_to_change"]
+                              "nothing_to_change", "plan_has_payments"]
         return conflicts.contains(code)
             ? APIError(.conflict, code: code, message: message, param: param)
             : APIError.unprocessable(message, param: param, code: code)

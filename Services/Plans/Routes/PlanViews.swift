@@ -108,7 +108,13 @@ struct PlanView: APIExample {
         updatedBy = plan.updatedBy
     }
 
-    static let example = PlanView(PlanExamples.plan)
+    /// Every field shown (the OpenAPI schema is inferred from it), so a deleted, paused one.
+    static let example: PlanView = {
+        var view = PlanView(PlanExamples.plan)
+        view.pausedUntil = CalendarDate(year: 2027, month: 3, day: 1)
+        view.deletedAt = Date(timeIntervalSince1970: 1_797_000_000)
+        return view
+    }()
 }
 
 /// A plan's payment schedule: the down payment (number 0) and every installment.
@@ -153,19 +159,29 @@ enum PlanExamples {
     static let plan: PaymentPlan = {
         let start = CalendarDate(year: 2026, month: 12, day: 1)!
         let at = Date(timeIntervalSince1970: 1_796_000_000)
-        return PaymentPlan(
+        var plan = PaymentPlan(
             id: "plan_5f1c", clinicId: "clinic-1", patientId: "pat-1001", planNumber: "PP-2026-000042", status: .active,
             currency: "USD", totalAmount: 120_000, downPayment: 24_000, financedAmount: 96_000, aprBasisPoints: 0,
             frequency: .monthly, numberOfPayments: 6, startDate: start, paymentMethodId: "pm_4f2b", autoPayEnabled: true,
-            treatmentType: "major", treatmentPlanId: "tp-77", estimateId: nil, description: "Crown and bridge, upper right",
+            treatmentType: "major", treatmentPlanId: "tp-77", estimateId: "est-311", description: "Crown and bridge, upper right",
             signatureRequired: true,
             payments: PaymentPlan.schedule(planId: "plan_5f1c", revision: 1, downPayment: 24_000, financed: 96_000, count: 6,
                                            frequency: .monthly, firstDue: start.adding(months: 1), start: start,
                                            aprBasisPoints: 0),
             createdAt: at, updatedAt: at, createdBy: "staff-7", updatedBy: "staff-7")
+        plan.signature = PaymentPlan.Signature(signedBy: "Ana Lopez", signedAt: at, method: "typed_name", termsVersion: 1,
+                                               agreementSHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+        _ = plan.recordPayment(installmentId: nil, amount: 24_000 + 16_000, today: start.adding(months: 1), at: at)
+        return plan
     }()
 }
 
 extension PlanPolicy: APIExample {
-    static var example: PlanPolicy { .standard }
+    /// The standard policy, its rules each naming a treatment type (a rule without one applies to any).
+    static var example: PlanPolicy {
+        var policy = PlanPolicy.standard
+        policy.maxTermMonths = [TermRule(treatmentType: "major", minAmount: 300_000, months: 24),
+                                TermRule(treatmentType: "orthodontics", minAmount: 0, months: 36)]
+        return policy
+    }
 }

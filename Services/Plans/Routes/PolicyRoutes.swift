@@ -16,7 +16,7 @@ enum PolicyRoutes {
 
         static let example = OptionsRequest(
             totalAmount: Money(amount: 120_000, currency: "USD"), estimateId: nil, patientId: "pat-1001", treatmentType: "major",
-            frequencies: [.monthly], startDate: nil)
+            frequencies: [.monthly], startDate: CalendarDate(year: 2026, month: 12, day: 1))
     }
 
     struct Options: APIExample {
@@ -26,7 +26,7 @@ enum PolicyRoutes {
 
         static let example = Options(
             totalAmount: Money(amount: 120_000, currency: "USD"),
-            risk: Risk(PropensityModel.standard.score(.empty)),
+            risk: Risk(PropensityModel.standard.score(PaymentHistory(onTimePayments: 4, latePayments: 2, missedPayments: 2, declines: 3))),
             options: PlanOptions.calculate(total: Money(amount: 120_000, currency: "USD"), treatmentType: "major",
                                            frequencies: [.monthly], startDate: CalendarDate(year: 2026, month: 12, day: 1)!,
                                            policy: .standard))
@@ -44,7 +44,7 @@ enum PolicyRoutes {
             probability = score.probability
             tier = score.tier
             reasons = score.reasons
-            adjustment = RiskTerms.adjustment(for: score.tier)
+            adjustment = RiskTerms.adjustment(for: score)
         }
     }
 
