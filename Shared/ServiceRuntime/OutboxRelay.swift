@@ -109,6 +109,7 @@ final class OutboxRelay: Sendable {
         var cursor: Int64 = 0  // everything after it is in the outbox and not yet published by this pass
         var inFlight: [InFlight] = []
         var lastLook = ContinuousClock.now
+        var lastLateLook = ContinuousClock.now
         var lookNow = true  // more rows may be waiting, or the doorbell woke us
         while !drainIsOver {
             var busy = false
@@ -116,13 +117,24 @@ final class OutboxRelay: Sendable {
                lookNow || isStopped || doorbell.takeRing() || ContinuousClock.now - lastLook > .milliseconds(250) {
                 lastLook = .now
                 let after = cursor
-                let rows = try await guarded {
+                var rows = try await guarded {
                     try await Outbox.unsent(after: after, limit: Self.batchLimit, on: connection, logger: self.logger)
                 }
                 lookNow = rows.count == Self.batchLimit
+                // Once a second, the rows that committed behind the cursor (their transaction took its id
+                // before a later one that committed first); without this look they would wait for a restart.
+                if after > 0, ContinuousClock.now - lastLateLook > .seconds(1) {
+                    lastLateLook = .now
+                    let published = inFlight.flatMap(\.ids)
+                    let late = try await guarded {
+                        try await Outbox.late(upTo: after, published: published, limit: Self.batchLimit, on: connection,
+                                              logger: self.logger)
+                    }
+                    rows = late + rows
+                }
                 if let last = rows.last {
                     let mark = try await publisher.publishUnconfirmed(rows.map { outgoing($0.message) })
-                    cursor = last.id
+                    cursor = max(cursor, last.id)
                     inFlight.append((mark, rows.map(\.id), rows.map(\.message.routingKey)))
                     busy = true
                 }

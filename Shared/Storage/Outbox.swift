@@ -80,13 +80,29 @@ public enum Outbox {
     public static func unsent(after cursor: Int64, limit: Int, on connection: PostgresConnection, logger: Logger)
         async throws -> [(id: Int64, message: OutboxMessage)]
     {
-        // Postgres takes the headers apart (names and values as arrays), which costs far less than JSON in Swift.
-        let rows = try await connection.query("""
+        try await messages(connection.query("""
             SELECT id, message_id, routing_key, aggregate_id,
                    ARRAY(SELECT key FROM jsonb_each_text(headers) ORDER BY key),
                    ARRAY(SELECT value FROM jsonb_each_text(headers) ORDER BY key), body
             FROM outbox WHERE id > \(cursor) ORDER BY id LIMIT \(limit)
-            """, logger: logger)
+            """, logger: logger))
+    }
+
+    /// Messages at or before `cursor` that are not among `published`: a transaction takes its outbox id when
+    /// it writes the row but may commit after a later one did, behind a relay's cursor.
+    public static func late(upTo cursor: Int64, published: [Int64], limit: Int, on connection: PostgresConnection,
+                            logger: Logger) async throws -> [(id: Int64, message: OutboxMessage)]
+    {
+        try await messages(connection.query("""
+            SELECT id, message_id, routing_key, aggregate_id,
+                   ARRAY(SELECT key FROM jsonb_each_text(headers) ORDER BY key),
+                   ARRAY(SELECT value FROM jsonb_each_text(headers) ORDER BY key), body
+            FROM outbox WHERE id <= \(cursor) AND NOT id = ANY(\(published)) ORDER BY id LIMIT \(limit)
+            """, logger: logger))
+    }
+
+    /// Postgres takes the headers apart (names and values as arrays), which costs far less than JSON in Swift.
+    private static func messages(_ rows: PostgresRowSequence) async throws -> [(id: Int64, message: OutboxMessage)] {
         var messages: [(id: Int64, message: OutboxMessage)] = []
         for try await (id, messageId, routingKey, aggregateId, names, values, body)
             in rows.decode((Int64, String, String, String, [String], [String], String).self)

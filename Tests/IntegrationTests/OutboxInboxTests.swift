@@ -70,4 +70,39 @@ import Testing
             #expect(try await Outbox.backlog(client: client, logger: logger) == 2)
         }
     }
+
+    @Test func aMessageCommittedBehindTheRelaysCursorIsFoundAsLate() async throws {
+        // Seen in the chaos environment: saving a card keeps its transaction open across the gateway call,
+        // so its outbox row took an id before a later transaction's row that committed first. A relay whose
+        // cursor had passed that id never published it until it restarted.
+        try await TestServers.withScratchSchema { client in
+            try await Migrator.apply(Outbox.migrations, component: "runtime", client: client, logger: logger)
+            func message(_ id: String) -> OutboxMessage {
+                OutboxMessage(messageId: id, routingKey: "payments.payment-method.saved.v1", aggregateId: id,
+                              headers: ["cloudEvents_id": id], body: "{}")
+            }
+            var cursor: Int64 = 0
+            try await client.withConnection { early in
+                try await early.query("BEGIN", logger: logger)
+                do {
+                    try await Outbox.append([message("early")], on: early, logger: logger)
+                    try await client.inTransaction(logger: logger) { try await Outbox.append([message("later")], on: $0, logger: logger) }
+                    let seen = try await client.withConnection { try await Outbox.unsent(after: 0, limit: 10, on: $0, logger: logger) }
+                    #expect(seen.map(\.message.messageId) == ["later"])
+                    cursor = seen.last!.id
+                    try await early.query("COMMIT", logger: logger)
+                } catch {
+                    try? await early.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+            try await client.withConnection { relay in
+                #expect(try await Outbox.unsent(after: cursor, limit: 10, on: relay, logger: logger).isEmpty)
+                let late = try await Outbox.late(upTo: cursor, published: [cursor], limit: 10, on: relay, logger: logger)
+                #expect(late.map(\.message.messageId) == ["early"])
+                // What is still in flight is not late.
+                #expect(try await Outbox.late(upTo: cursor, published: [cursor, late[0].id], limit: 10, on: relay, logger: logger).isEmpty)
+            }
+        }
+    }
 }

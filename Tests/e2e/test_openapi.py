@@ -13,7 +13,7 @@ from conftest import ROOT, SERVICES, get_json
 PUBLIC_PATHS = {"/health/live", "/health/ready", "/metrics", "/openapi.json"}
 # Doors protected by the sender's signature or a single-use link instead of a token
 # (Shared/WebAPI/PublicRoutes.swift).
-SIGNED_PATHS = {"payments": {"/v1/webhooks/stripe"}, "plans": {"/plan-offers/{token}"}}
+SIGNED_PATHS = {"payments": {"/v1/webhooks/stripe"}, "plans": {"/plan-offers/{token}", "/plan-offers/{token}/agreement.pdf"}}
 
 
 def checked_in_path(service):

@@ -8,7 +8,7 @@ from conftest import http_port, request, sql
 from payments_helpers import (
     BALANCE_DUE, METHOD_SAVED, EventWatcher, account, assert_books_balanced, balance, new_patient, post_charge, q,
     start_run, usd)
-from plans_helpers import PLAN_EVENTS, wait_plan
+from plans_helpers import PLAN_EVENTS, pdf_text, wait_plan
 
 
 def open_link(link, form=None):
@@ -19,6 +19,13 @@ def open_link(link, form=None):
     if body is not None:
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     return request("POST" if form else "GET", "plans", path, body=body, headers=headers)
+
+
+def pdf_bytes(link):
+    import urllib.request
+    with urllib.request.urlopen(link, timeout=30) as answer:
+        assert answer.headers["Content-Type"] == "application/pdf", answer.headers["Content-Type"]
+        return answer.read()
 
 
 def offer_for(clinic, patient, amount):
@@ -45,6 +52,12 @@ def test_a_patient_without_a_card_is_offered_a_plan_and_enrols_on_the_link(clini
     assert page.status == 200 and page.headers["content-type"].startswith("text/html"), (page.status, page.text[:300])
     assert "900.00 USD" in page.text and 'name="option"' in page.text and 'name="cardToken"' in page.text, page.text
 
+    # Each option's agreement can be read before signing: the full terms of that option.
+    preview = pdf_bytes(offer["link"] + "/agreement.pdf?option=1")
+    text = pdf_text(preview)
+    for words in ["Amount financed", "Total of payments", "Payment schedule", "Automatic payments", "the card I save"]:
+        assert words in text, f"{words!r} not in the option's agreement:\n{text}"
+
     # A form without the agreement ticked is shown again with what to fix; nothing is created.
     unsure = open_link(offer["link"], {"option": "0", "signedBy": "Ana Lopez", "cardToken": "tok_visa"})
     assert unsure.status == 422 and "Tick the box" in unsure.text, (unsure.status, unsure.text[:300])
@@ -64,6 +77,10 @@ def test_a_patient_without_a_card_is_offered_a_plan_and_enrols_on_the_link(clini
     assert down >= 18_000, active  # the policy's 20 % at least
     assert balance(clinic_id, patient) == 90_000 - down
     assert_books_balanced(clinic_id, {patient: 90_000 - down})
+
+    # The link stays the patient's copy of what they signed.
+    signed = pdf_text(pdf_bytes(offer["link"] + "/agreement.pdf"))
+    assert "Signed by" in signed and "Ana Lopez" in signed and active["planNumber"] in signed, signed
 
     # The link is single use; a made-up one is unknown.
     again = open_link(offer["link"])

@@ -17,7 +17,7 @@ PUBLIC_PATHS = {"/health/live", "/health/ready", "/metrics", "/openapi.json"}
 # Public doors protected by a signature instead of a token: without one they answer 400.
 SIGNED_PATHS = {"/v1/webhooks/stripe"}
 # Public pages protected by a single-use link token in the path: a made-up one is an unknown link (404).
-LINK_PATHS = {"plans": {"/plan-offers/{token}"}}
+LINK_PATHS = {"plans": {"/plan-offers/{token}", "/plan-offers/{token}/agreement.pdf"}}
 ROLES = ["admin", "billing_staff", "insurance_specialist", "patient"]
 LARGE_ADJUSTMENT_ABOVE = int(os.environ.get("PAYMENTS_LARGE_ADJUSTMENT_ABOVE", "50000"))
 

@@ -296,13 +296,7 @@ class CardPayments:
                         failures.append(f"{patient}: {status} {raw[:200].decode('utf-8', 'replace')}")
             connection.close()
 
-        threads = [threading.Thread(target=client, args=(numbers[i::self.clients],)) for i in range(self.clients)]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        seconds = time.perf_counter() - started
+        seconds = in_threads(client, numbers, self.clients)
         if failures:
             raise NotMeasured(f"{len(failures)} of {len(numbers)} card payments from {self.clients} clients did not succeed, "
                               f"e.g. {failures[0]}" + (" (payments stalled: see pg_stat_activity for its connections "
@@ -388,13 +382,7 @@ class PlanInstallments:
                         failures.append(f"{patient}: {answer.status} {raw[:200]}")
             connection.close()
 
-        threads = [threading.Thread(target=client, args=(self.patients[i::self.clients],)) for i in range(self.clients)]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        seconds = time.perf_counter() - started
+        seconds = in_threads(client, self.patients, self.clients)
         if failures:
             raise NotMeasured(f"plans phase: {len(failures)} of {self.count} plans were not created, e.g. {failures[0]}")
         return self.count / seconds, sorted(latencies)
@@ -422,6 +410,17 @@ class PlanInstallments:
         if charged != self.count:
             raise NotMeasured(f"plans phase: {charged} plan payments for {self.count} first installments")
         return self.count / seconds
+
+
+def in_threads(work, items, count):
+    """Runs `work(share)` on `count` threads, each with every count-th item; returns the seconds it took."""
+    threads = [threading.Thread(target=work, args=(items[i::count],)) for i in range(count)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
 
 
 def metric_total(service, name, label="", required=False):

@@ -13,7 +13,8 @@ import uuid
 
 import pika
 
-from bench import BIN_DIR, RUN_DIR, SERVICES, api, idempotency_key, metric_total, pid_of, ready, running, sql, token
+from bench import (
+    BIN_DIR, RUN_DIR, SERVICES, api, idempotency_key, in_threads, metric_total, pid_of, ready, running, sql, token)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -317,11 +318,7 @@ class AutoChargeKills:
                         refused.append(f"{patient}: {status} {str(answer)[:200]}")
 
         names = sorted(self.fees)
-        savers = [threading.Thread(target=save, args=(names[i::4],)) for i in range(4)]
-        for saver in savers:
-            saver.start()
-        for saver in savers:
-            saver.join()
+        in_threads(save, names, 4)
         if refused:
             raise RuntimeError(f"{len(refused)} of {len(names)} cards were not saved, e.g. {refused[0]}")
 
@@ -676,11 +673,7 @@ class PlanInstallmentKills:
                         refused.append(f"{patient}: {status} {str(method)[:200]}")
 
         names = sorted(self.fees)
-        workers = [threading.Thread(target=enrol, args=(names[i::4],)) for i in range(4)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
+        in_threads(enrol, names, 4)
         if refused:
             raise RuntimeError(f"{len(refused)} of {len(names)} plans were not set up, e.g. {refused[0]}")
 

@@ -30,11 +30,58 @@ enum OfferPages {
             if let closed = closedReason(offer) { return page(.gone, "Offer closed", "<p>\(escape(closed))</p>") }
             return page(.ok, "Your payment plan options", form(offer, token: token, problem: nil))
         }
+        api.catalog.add(.publicRoute(method: "GET", path: prefix + "{token}/agreement.pdf",
+                                     summary: "The agreement of an offered option (?option=N) before enrolling, the signed one after",
+                                     output: ["type": "string", "format": "binary"], contentType: "application/pdf",
+                                     errorStatuses: [404, 410]))
+        api.router.get(RouterPath(prefix + ":token/agreement.pdf")) { request, requestContext in
+            let token = try requestContext.parameters.require("token")
+            let option = request.uri.queryParameters.get("option").flatMap { Int($0) } ?? 0
+            return try await agreement(token: token, option: option, context)
+        }
         api.router.post(RouterPath(prefix + ":token")) { request, requestContext in
             let token = try requestContext.parameters.require("token")
             let fields = FormBody.parse(Array(buffer: try await request.body.collect(upTo: 65_536)))
             return try await enrol(token: token, fields: fields, requestId: requestContext.requestId, context)
         }
+    }
+
+    /// Before enrolling, the agreement the patient would sign for an option (its plan number is given at
+    /// signing); once enrolled, the plan's signed agreement — the link stays the patient's copy.
+    static func agreement(token: String, option: Int, _ context: PlansContext) async throws -> Response {
+        let resources = context.resources
+        return try await resources.client.withConnection { connection in
+            let offers = OfferStore(connection: connection, logger: resources.logger)
+            let plans = PlanStore(connection: connection, logger: resources.logger)
+            guard let offer = try await offers.find(token: token, lock: false) else {
+                return page(.notFound, "Offer not found", "<p>This link is not valid.</p>")
+            }
+            let policy = try await plans.policy(clinicId: offer.clinicId)
+            let plan: PaymentPlan
+            if let planId = offer.planId, let enrolled = try await plans.load(clinicId: offer.clinicId, planId: planId) {
+                plan = enrolled
+            } else {
+                if offer.expiresAt < Date() { return page(.gone, "Offer closed", "<p>This offer has expired.</p>") }
+                guard offer.options.indices.contains(option) else { return page(.notFound, "No such option", "") }
+                plan = preview(offer, option: offer.options[option], policy: policy, today: context.settings.today(resources.clock.now()))
+            }
+            let bytes = PlanAgreement.render(plan, practice: context.settings.practiceName, policy: policy)
+            return Response(status: .ok, headers: [.contentType: "application/pdf"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+    }
+
+    /// The plan an option makes, as the agreement shows it before the patient signs.
+    static func preview(_ offer: OfferStore.Offer, option: PlanOption, policy: PlanPolicy, today: CalendarDate) -> PaymentPlan {
+        PaymentPlan.new(
+            id: NewId.derived("plan_", from: "\(offer.clinicId)\n\(offer.offerId)"), clinicId: offer.clinicId,
+            patientId: offer.patientId, planNumber: "(given when you sign)", terms: terms(offer, option, today: today),
+            policy: policy, paymentMethodId: nil, autoPay: true, treatmentPlanId: nil, estimateId: nil,
+            description: "Enrolled from offer \(offer.offerId)", by: "patient:\(offer.patientId)", at: Date())
+    }
+
+    static func terms(_ offer: OfferStore.Offer, _ option: PlanOption, today: CalendarDate) -> PlanTerms {
+        PlanTerms(total: offer.amount, downPayment: option.downPayment.amount, numberOfPayments: option.numberOfPayments,
+                  frequency: option.frequency, startDate: today, treatmentType: nil)
     }
 
     static func closedReason(_ offer: OfferStore.Offer) -> String? {
@@ -65,8 +112,7 @@ enum OfferPages {
             let store = PlanStore(connection: change.connection, logger: change.logger)
             let policy = try await store.policy(clinicId: offer.clinicId)
             let today = context.settings.today(change.now)
-            let terms = PlanTerms(total: offer.amount, downPayment: option.downPayment.amount, numberOfPayments: option.numberOfPayments,
-                                  frequency: option.frequency, startDate: today, treatmentType: nil)
+            let terms = terms(offer, option, today: today)
             if let problem = terms.problems(under: policy, today: today).first { return again(problem.message) }
             let planId = NewId.derived("plan_", from: "\(offer.clinicId)\n\(offer.offerId)")
             var plan = PaymentPlan.new(
@@ -92,6 +138,7 @@ enum OfferPages {
                 <p>Your plan <b>\(escape(plan.planNumber))</b> is set up: \(escape(OfferLink.describe(option))).</p>
                 <p>Your card will be charged \(escape(option.downPayment.display)) for the down payment, then each installment on its due date.
                 You can pay the rest at any time with no penalty.</p>
+                <p><a href="\(prefix)\(escape(token))/agreement.pdf">Your signed agreement (PDF)</a></p>
                 """)
         }
     }
@@ -102,7 +149,8 @@ enum OfferPages {
             <label class="option"><input type="radio" name="option" value="\(index)"\(index == 0 ? " checked" : "")>
             \(escape(OfferLink.describe(option))) — first payment \(option.firstPaymentDate), last \(option.lastPaymentDate);
             total \(escape(Money(amount: option.downPayment.amount + option.totalOfPayments.amount, currency: option.totalOfPayments.currency).display)),
-            APR \(option.aprBasisPoints / 100).\(String(format: "%02d", option.aprBasisPoints % 100)) %</label>
+            APR \(option.aprBasisPoints / 100).\(String(format: "%02d", option.aprBasisPoints % 100)) %
+            (<a href="\(prefix)\(escape(token))/agreement.pdf?option=\(index)">agreement</a>)</label>
             """
         }.joined(separator: "\n")
         return """
