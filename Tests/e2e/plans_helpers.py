@@ -44,6 +44,11 @@ def service_today():
     return (moment - datetime.timedelta(hours=5)).date()  # EST; the tests keep clear of the DST hour
 
 
+def at_ten_in_new_york(day):
+    """15:00 UTC on `day`: 10:00 in the clinic's zone, that day."""
+    return f"{day}T15:00"
+
+
 def method_known_to_plans(clinic, patient, card="tok_visa"):
     """A card saved in payments (with an auto-charge authorization), once plans has heard of it."""
     method = saved_method(clinic, patient, card, {"consentText": "I authorize the practice to charge this card for my plan.",

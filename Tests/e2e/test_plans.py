@@ -9,17 +9,12 @@ from payments_helpers import (
     DECLINED, EventWatcher, account, assert_books_balanced, assert_error, balance, balance_or_zero, moved_clock,
     new_patient, paid, pay, payment_body, post_charge, publish, q, usd, wait_consumed)
 from plans_helpers import (
-    PLAN_EVENTS, agreement_bytes, assert_installments_exact, call, claim_paid_body, create, estimate_body,
+    PLAN_EVENTS, agreement_bytes, at_ten_in_new_york, assert_installments_exact, call, claim_paid_body, create, estimate_body,
     let_due_job_run, line_of, method_known_to_plans, no_signature_no_down_payment, ok, open_plan, options, pdf_text,
     plan, plan_payments, registration_body, schedule, service_today, set_policy, sign, treatment_charge, wait_line,
     wait_plan)
 
 DAY = datetime.timedelta(days=1)
-
-
-def at_ten_in_new_york(day):
-    """15:00 UTC on `day`: 10:00 in the clinic's zone, that day."""
-    return f"{day}T15:00"
 
 
 def test_a_signed_plan_takes_its_down_payment_then_twelve_installments_by_autopay(clinic_id, publisher):
