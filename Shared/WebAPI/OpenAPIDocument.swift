@@ -38,11 +38,15 @@ public struct RouteDocument: Sendable {
     var contentType = "application/json"
     /// Error answers a public route documents (e.g. 400 for a webhook whose signature does not verify).
     var errorStatuses: [Int] = []
+    /// How those errors come: the one JSON error shape, or a page (`text/html`) for people.
+    var errorContentType = "application/json"
 
     public static func publicRoute(method: String, path: String, summary: String, output: JSONValue?,
-                                   contentType: String = "application/json", errorStatuses: [Int] = []) -> RouteDocument {
+                                   contentType: String = "application/json", errorStatuses: [Int] = [],
+                                   status: Int = 200, errorContentType: String = "application/json") -> RouteDocument {
         RouteDocument(method: method, path: path, summary: summary, access: nil, query: [], input: nil, output: output,
-                      status: 200, contentType: contentType, errorStatuses: errorStatuses)
+                      status: status, contentType: contentType, errorStatuses: errorStatuses,
+                      errorContentType: errorContentType)
     }
 }
 
@@ -117,7 +121,8 @@ public final class RouteCatalog: Sendable {
             if let patient = access.patientPermission { operation["x-patient-permission"] = .string(patient.rawValue) }
         } else {
             operation["security"] = []
-            for code in route.errorStatuses { responses[String(code)] = error }
+            let page: JSONValue = ["description": "error", "content": .object([route.errorContentType: ["schema": ["type": "string"]]])]
+            for code in route.errorStatuses { responses[String(code)] = route.errorContentType == "application/json" ? error : page }
         }
         if let input = route.input {
             operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": input]]]

@@ -85,12 +85,20 @@ struct Collector: Sendable {
     }
 
     /// One janitor pass: every payment whose outcome is not final and that nobody is calling about.
+    static let concurrentDrives = 4
+
     func sweep(limit: Int = 200) async throws -> Int {
         let unsettled = try await client.withConnection { connection in
             try await PaymentStore(connection: connection, logger: logger).unsettled(gateway: gateway.name, grace: grace, limit: limit)
         }
-        for (clinicId, paymentId) in unsettled {
-            try await drive(clinicId: clinicId, paymentId: paymentId)
+        // A few at a time: each waits mostly on the gateway, and a claim per payment keeps two drives (or two
+        // replicas) from charging one payment. Few enough to leave the main pool to requests.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, (clinicId, paymentId)) in unsettled.enumerated() {
+                if index >= Self.concurrentDrives { try await group.next() }
+                group.addTask { try await self.drive(clinicId: clinicId, paymentId: paymentId) }
+            }
+            try await group.waitForAll()
         }
         let refunds = try await client.withConnection { connection in
             try await RefundStore(connection: connection, logger: logger).unsettled(gateway: gateway.name, grace: grace, limit: limit)

@@ -15,12 +15,13 @@ enum OfferPages {
 
     static func add(to api: APIRoutes, _ context: PlansContext) {
         let html = ["type": "string"] as JSONValue
-        api.catalog.add(.publicRoute(method: "GET", path: prefix + "{token}",
+        api.catalog.add(.publicRoute(method: "GET", path: prefix + ":token",
                                      summary: "A plan offer's enrolment page (single-use link; no bearer token)",
-                                     output: html, contentType: "text/html", errorStatuses: [404, 410]))
-        api.catalog.add(.publicRoute(method: "POST", path: prefix + "{token}",
+                                     output: html, contentType: "text/html", errorStatuses: [404, 410], errorContentType: "text/html"))
+        api.catalog.add(.publicRoute(method: "POST", path: prefix + ":token",
                                      summary: "Enrol in an offered plan: option, typed signature, card token (form post)",
-                                     output: html, contentType: "text/html", errorStatuses: [400, 404, 410, 422]))
+                                     output: html, contentType: "text/html", errorStatuses: [400, 404, 410, 422],
+                                     status: 201, errorContentType: "text/html"))
         api.router.get(RouterPath(prefix + ":token")) { _, request in
             let token = try request.parameters.require("token")
             let offer = try await context.resources.client.withConnection { connection in
@@ -30,10 +31,10 @@ enum OfferPages {
             if let closed = closedReason(offer) { return page(.gone, "Offer closed", "<p>\(escape(closed))</p>") }
             return page(.ok, "Your payment plan options", form(offer, token: token, problem: nil))
         }
-        api.catalog.add(.publicRoute(method: "GET", path: prefix + "{token}/agreement.pdf",
+        api.catalog.add(.publicRoute(method: "GET", path: prefix + ":token/agreement.pdf",
                                      summary: "The agreement of an offered option (?option=N) before enrolling, the signed one after",
                                      output: ["type": "string", "format": "binary"], contentType: "application/pdf",
-                                     errorStatuses: [404, 410]))
+                                     errorStatuses: [404, 410], errorContentType: "text/html"))
         api.router.get(RouterPath(prefix + ":token/agreement.pdf")) { request, requestContext in
             let token = try requestContext.parameters.require("token")
             let option = request.uri.queryParameters.get("option").flatMap { Int($0) } ?? 0
