@@ -166,7 +166,7 @@ struct PaymentPlan: Codable, Sendable {
         guard status == .pending, isSigned || !signatureRequired else { return [] }
         if downPaymentSettled {
             status = .active
-            return [.activated] + (autoPayEnabled ? requestDue(today: today) : [])
+            return [.activated] + (autoPayEnabled && paymentMethodId != nil ? requestDue(today: today) : [])
         }
         if autoPayEnabled, paymentMethodId != nil, let index = payments.firstIndex(where: { $0.isDownPayment && $0.status == .scheduled }) {
             payments[index].status = .requested
