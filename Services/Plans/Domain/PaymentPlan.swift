@@ -24,7 +24,8 @@ struct PlanProblem: Error, Equatable {
 }
 
 /// A payment plan (the spec's `PaymentPlan` with its `ScheduledPayment`s): amounts in minor units of
-/// `currency`. Every change is a method here, pure, returning what it tells the suite.
+/// `currency`. Every change is a method (here, `PlanLifecycle.swift`, `PlanChanges.swift`), pure, returning
+/// what it tells the suite.
 struct PaymentPlan: Codable, Sendable {
     var id: String
     var clinicId: String
@@ -147,300 +148,14 @@ struct PaymentPlan: Codable, Sendable {
         return news
     }
 
-    // MARK: Signing and activation
-
-    mutating func sign(by signer: String, method: String, agreementSHA256: String, today: CalendarDate, at now: Date)
-        throws(PlanProblem) -> [PlanNews]
-    {
-        guard !status.isFinal else { throw problem("plan_closed", "a \(status.rawValue) plan cannot be signed") }
-        guard !isSigned else { throw problem("already_signed", "this version of the agreement is already signed") }
-        signature = Signature(signedBy: signer, signedAt: now, method: method, termsVersion: termsVersion,
-                              agreementSHA256: agreementSHA256)
-        touch(now, by: signer)
-        return advancePending(today: today, at: now)
-    }
-
-    /// A pending plan asks for its down payment once signed (autopay), and becomes active once signed and
-    /// the down payment has succeeded.
-    private mutating func advancePending(today: CalendarDate, at now: Date) -> [PlanNews] {
-        guard status == .pending, isSigned || !signatureRequired else { return [] }
-        if downPaymentSettled {
-            status = .active
-            return [.activated] + (autoPayEnabled && paymentMethodId != nil ? requestDue(today: today) : [])
-        }
-        if autoPayEnabled, paymentMethodId != nil, let index = payments.firstIndex(where: { $0.isDownPayment && $0.status == .scheduled }) {
-            payments[index].status = .requested
-            return [.charge(payments[index], .downPayment)]
-        }
-        return []
-    }
-
-    /// The card a patient gave on the enrolment page, once payments saved it: autopay starts with it
-    /// (the down payment is asked for if the plan is signed).
-    mutating func attachMethod(_ paymentMethodId: String, today: CalendarDate, at now: Date) -> [PlanNews] {
-        guard status == .pending || status == .active, self.paymentMethodId == nil else { return [] }
-        self.paymentMethodId = paymentMethodId
-        autoPayEnabled = true
-        touch(now, by: "system:payments")
-        let news = advancePending(today: today, at: now)
-        return news.isEmpty ? [.updated] : news
-    }
-
-    // MARK: Money in and out
-
-    /// A payment that payments says succeeded for this plan: the named installment, or — paid at the desk
-    /// against the plan without one — the oldest amounts owed first. A paid installment ends a run of misses.
-    mutating func recordPayment(installmentId: String?, amount: Int64, today: CalendarDate, at now: Date) -> [PlanNews] {
-        guard !status.isFinal || status == .defaulted else { return [] }
-        if let installmentId, installmentId == payoffRequestedId {
-            return settlePayoff(today: today, at: now)
-        }
-        var left = amount
-        let named = installmentId.flatMap { id in payments.firstIndex { $0.id == id } }
-        let order = (named.map { [$0] } ?? []) + payments.indices.filter { $0 != named && payments[$0].isOpen }
-        for index in order where left > 0 && payments[index].owed > 0 {
-            let part = min(left, payments[index].owed)
-            payments[index].paid += part
-            left -= part
-            if payments[index].owed == 0 {
-                payments[index].status = .paid
-                payments[index].paidAt = now
-                payments[index].daysLate = max(0, payments[index].dueDate.days(until: today))
-                if !payments[index].isDownPayment { consecutiveMissed = 0 }
-            }
-        }
-        touch(now, by: "system:payments")
-        if status == .defaulted { return [] }
-        if remainingBalance == 0 { return finish(.completed, at: now) }
-        if status == .pending { return advancePending(today: today, at: now) }
-        return [.updated]
-    }
-
-    /// A charge that failed for good (payments' retries of a soft decline are over). Three installments
-    /// missed in a row default the plan; a failed down payment leaves the plan pending.
-    mutating func recordFinalFailure(installmentId: String?, today: CalendarDate, at now: Date) -> [PlanNews] {
-        guard !status.isFinal else { return [] }
-        if let installmentId, installmentId == payoffRequestedId {
-            payoffRequestedId = nil  // the plan goes on as it was
-            return []
-        }
-        guard let index = payments.firstIndex(where: { $0.id == installmentId }), payments[index].status == .requested else {
-            return []
-        }
-        return miss(index, at: now)
-    }
-
-    private mutating func miss(_ index: Int, at now: Date) -> [PlanNews] {
-        payments[index].status = .missed
-        payments[index].missedAt = now
-        touch(now, by: "system:plans")
-        guard !payments[index].isDownPayment else { return [] }
-        consecutiveMissed += 1
-        return consecutiveMissed >= 3 ? finish(.defaulted, at: now) : [.updated]
-    }
-
-    /// The day's work: installments due are asked of payments (autopay), and without autopay an
-    /// installment unpaid `graceDays` after its due date is missed. A pause that runs out resumes first.
-    mutating func runDue(today: CalendarDate, graceDays: Int, at now: Date) -> [PlanNews] {
-        var news: [PlanNews] = []
-        if status == .paused, let pause, pause.until <= today { news += resume(today: pause.until, at: now, by: "system:plans") }
-        guard status == .active else { return news }
-        if autoPayEnabled && paymentMethodId != nil { return news + requestDue(today: today) }
-        for index in payments.indices where payments[index].status == .scheduled && !payments[index].isDownPayment
-            && payments[index].dueDate.adding(days: graceDays) < today && status == .active
-        {
-            news += miss(index, at: now)
-        }
-        return news
-    }
-
-    private mutating func requestDue(today: CalendarDate) -> [PlanNews] {
-        var news: [PlanNews] = []
-        for index in payments.indices where payments[index].status == .scheduled && !payments[index].isDownPayment
-            && payments[index].dueDate <= today
-        {
-            payments[index].status = .requested
-            news.append(.charge(payments[index], .installment))
-        }
-        return news
-    }
-
-    // MARK: Pause, modify, payoff, cancel, insurance
-
-    mutating func pause(until: CalendarDate, today: CalendarDate, maxPauseDays: Int, at now: Date, by actor: String)
-        throws(PlanProblem) -> [PlanNews]
-    {
-        guard status == .active else { throw problem("plan_not_active", "only an ACTIVE plan can be paused; this one is \(status.rawValue)") }
-        let days = today.days(until: until)
-        guard days >= 1 else { throw problem("pause_invalid", "a pause must last at least one day", param: "days") }
-        guard pausedDaysUsed + days <= maxPauseDays else {
-            throw problem("pause_too_long", "a plan may be paused for at most \(maxPauseDays) days in total; \(pausedDaysUsed) used, \(days) asked",
-                          param: "days")
-        }
-        pause = Pause(from: today, until: until)
-        status = .paused
-        touch(now, by: actor)
-        return [.paused]
-    }
-
-    /// Ends a pause (by hand, or by itself when it runs out): installments not yet asked for move later by
-    /// the days the plan was paused.
-    mutating func resume(today: CalendarDate, at now: Date, by actor: String) -> [PlanNews] {
-        guard status == .paused, let pause else { return [] }
-        let days = max(0, pause.from.days(until: min(today, pause.until)))
-        for index in payments.indices where payments[index].status == .scheduled && payments[index].dueDate >= pause.from {
-            payments[index].dueDate = payments[index].dueDate.adding(days: days)
-        }
-        pausedDaysUsed += days
-        self.pause = nil
-        status = .active
-        touch(now, by: actor)
-        return [.resumed]
-    }
-
-    /// Changes the installment amount or the number of installments: the installments not yet asked for
-    /// are recalculated from the first of them (paid, asked-for and missed ones stay), with new ids. The
-    /// new terms need a new signature.
-    mutating func modify(installmentAmount: Int64?, numberOfPayments: Int?, maxTermMonths: Int, at now: Date, by actor: String)
-        throws(PlanProblem) -> [PlanNews]
-    {
-        guard status == .active || status == .paused || status == .pending else {
-            throw problem("plan_closed", "a \(status.rawValue) plan cannot be changed")
-        }
-        let fixed = installments.filter { !$0.isRecalculable }
-        let open = installments.filter(\.isRecalculable)
-        guard let first = open.first else { throw problem("nothing_to_change", "every installment is already paid or asked for") }
-        let principal = open.reduce(0) { $0 + $1.principal }
-        let count: Int
-        if let numberOfPayments {
-            guard numberOfPayments > fixed.count else {
-                throw problem("payments_invalid", "numberOfPayments must be more than the \(fixed.count) installments already paid or asked for",
-                              param: "numberOfPayments")
-            }
-            count = numberOfPayments - fixed.count
-        } else if let installmentAmount {
-            guard installmentAmount > 0 else { throw problem("amount_invalid", "installmentAmount must be positive", param: "installmentAmount") }
-            count = Int((principal + installmentAmount - 1) / installmentAmount)
-        } else {
-            throw problem("parameter_missing", "send installmentAmount or numberOfPayments", param: "installmentAmount")
-        }
-        let total = fixed.count + count
-        guard frequency.months(for: total) <= maxTermMonths else {
-            throw problem("term_too_long", "\(total) \(frequency.rawValue.lowercased()) payments exceed the clinic's maximum term of \(maxTermMonths) months",
-                          param: "numberOfPayments")
-        }
-        revision += 1
-        var lines = Self.schedule(planId: id, revision: revision, downPayment: 0, financed: principal, count: count,
-                                  frequency: frequency, firstDue: first.dueDate, start: startDate,
-                                  aprBasisPoints: aprBasisPoints, firstNumber: first.number, dayOfMonth: recalculationDay(first))
-        if let installmentAmount, aprBasisPoints == 0 {
-            // A chosen amount: every installment is that amount, the last one what is left.
-            for index in lines.indices {
-                let amount = index == lines.count - 1 ? principal - installmentAmount * Int64(lines.count - 1) : installmentAmount
-                lines[index].amount = amount
-                lines[index].principal = amount
-            }
-        }
-        payments = payments.filter { $0.isDownPayment || !$0.isRecalculable } + lines
-        self.numberOfPayments = total
-        termsVersion += 1
-        touch(now, by: actor)
-        return [.updated]
-    }
-
-    /// What paying the plan off today costs: everything owed, less the interest of installments not yet
-    /// due (no penalty, no unearned interest).
-    var payoffAmount: Int64 {
-        payments.reduce(0) { sum, line in
-            line.status == .scheduled ? sum + line.principal - min(line.paid, line.principal) : sum + line.owed
-        }
-    }
-
-    mutating func requestPayoff(today: CalendarDate, at now: Date, by actor: String) throws(PlanProblem) -> [PlanNews] {
-        guard status == .active || status == .paused || status == .pending else {
-            throw problem("plan_closed", "a \(status.rawValue) plan cannot be paid off")
-        }
-        guard paymentMethodId != nil else {
-            throw problem("payment_method_missing", "the plan has no saved payment method: pay it off at the desk (method cash)",
-                          param: "method")
-        }
-        let id = "\(self.id)-payoff-r\(revision)"
-        payoffRequestedId = id
-        touch(now, by: actor)
-        let line = ScheduledPayment(id: id, number: -1, dueDate: today, amount: payoffAmount, principal: payoffAmount, interest: 0)
-        return [.charge(line, .payoff)]
-    }
-
-    private mutating func settlePayoff(today: CalendarDate, at now: Date) -> [PlanNews] {
-        for index in payments.indices where payments[index].isOpen {
-            if payments[index].status == .scheduled { payments[index].interest = 0 }
-            payments[index].amount = payments[index].principal + payments[index].interest
-            payments[index].paid = payments[index].amount
-            payments[index].status = .paid
-            payments[index].paidAt = now
-            payments[index].daysLate = max(0, payments[index].dueDate.days(until: today))
-        }
-        return finish(.completed, at: now)
-    }
-
-    mutating func cancel(at now: Date, by actor: String) throws(PlanProblem) -> [PlanNews] {
-        guard !status.isFinal else { throw problem("plan_closed", "the plan is already \(status.rawValue)") }
-        for index in payments.indices where payments[index].status == .scheduled { payments[index].status = .cancelled }
-        touch(now, by: actor)
-        return finish(.cancelled, at: now)
-    }
-
-    /// Deletes a plan made by mistake (the spec's soft delete): only while no money was paid on it. It
-    /// is cancelled first if it still ran, so payments collects its balance as usual.
-    mutating func delete(at now: Date, by actor: String) throws(PlanProblem) -> [PlanNews] {
-        guard payments.allSatisfy({ $0.paid == 0 }), payoffRequestedId == nil else {
-            throw problem("plan_has_payments", "money was paid on this plan: cancel it instead of deleting it")
-        }
-        let news = status.isFinal ? [] : try cancel(at: now, by: actor)
-        deletedAt = now
-        return news
-    }
-
-    /// Insurance paid part of the treatment: the patient now owes `newTotal` for it. The installments not
-    /// yet asked for shrink (same count, recalculated, new ids); what they cannot absorb comes off the
-    /// missed ones, partly paid ones and an unpaid down payment, latest first. If nothing is left to pay, the plan is complete.
-    mutating func reamortise(newTotal: Int64, at now: Date) -> [PlanNews] {
-        guard !status.isFinal, newTotal >= 0, newTotal < totalAmount else { return [] }
-        var cut = totalAmount - newTotal
-        totalAmount = newTotal
-        financedAmount = max(0, newTotal - downPayment)
-        let open = installments.filter(\.isRecalculable)
-        let principal = open.reduce(0) { $0 + $1.principal }
-        let keep = max(0, principal - cut)
-        cut -= principal - keep
-        revision += 1
-        let lines = open.isEmpty || keep == 0 ? [] : Self.schedule(
-            planId: id, revision: revision, downPayment: 0, financed: keep, count: open.count, frequency: frequency,
-            firstDue: open[0].dueDate, start: startDate, aprBasisPoints: aprBasisPoints, firstNumber: open[0].number,
-            dayOfMonth: recalculationDay(open[0]))
-        payments = payments.filter { $0.isDownPayment || !$0.isRecalculable } + lines
-        for index in payments.indices.reversed() where cut > 0 && (payments[index].status == .missed
-            || (payments[index].status == .scheduled && !payments[index].isRecalculable))
-        {
-            let part = min(cut, payments[index].owed)
-            payments[index].amount -= part
-            payments[index].principal -= part
-            cut -= part
-            if payments[index].owed == 0 { payments[index].status = .cancelled }
-        }
-        payments.sort { $0.number < $1.number }
-        touch(now, by: "system:insurance")
-        return remainingBalance == 0 ? finish(.completed, at: now) : [.updated]
-    }
-
     // MARK: Helpers
 
     /// The day of the month recalculated installments fall on: the start's, unless a pause moved them.
-    private func recalculationDay(_ first: ScheduledPayment) -> Int {
+    func recalculationDay(_ first: ScheduledPayment) -> Int {
         pausedDaysUsed == 0 ? startDate.day : first.dueDate.day
     }
 
-    private mutating func finish(_ final: PlanStatus, at now: Date) -> [PlanNews] {
+    mutating func finish(_ final: PlanStatus, at now: Date) -> [PlanNews] {
         status = final
         endedAt = now
         pause = nil
@@ -451,12 +166,12 @@ struct PaymentPlan: Codable, Sendable {
         }
     }
 
-    private mutating func touch(_ now: Date, by actor: String) {
+    mutating func touch(_ now: Date, by actor: String) {
         updatedAt = now
         updatedBy = actor
     }
 
-    private func problem(_ code: String, _ message: String, param: String? = nil) -> PlanProblem {
+    func problem(_ code: String, _ message: String, param: String? = nil) -> PlanProblem {
         PlanProblem(code: code, message: message, param: param)
     }
 }
