@@ -84,6 +84,8 @@ let package = Package(
         .target(name: "Privacy", dependencies: [crypto], path: "Shared/Privacy", swiftSettings: swiftSettings),
         // Pure: the one propensity-to-pay model of the suite (plans' risk-based terms, analytics' work queue).
         .target(name: "Scoring", path: "Shared/Scoring", swiftSettings: swiftSettings),
+        // Pure: X12 5010 interchanges read (separators from the ISA) and written, envelopes checked.
+        .target(name: "X12", path: "Shared/X12", swiftSettings: swiftSettings),
         // Pure: a small PDF writer for receipts, statements, agreements and reports.
         .target(name: "Documents", path: "Shared/Documents", swiftSettings: swiftSettings),
         // HTTP for every service: tokens and roles, request context, errors, pages, Idempotency-Key, audit.
@@ -115,6 +117,7 @@ let package = Package(
         .testTarget(name: "PaymentsTests", dependencies: ["PaymentsService", "Contracts"], swiftSettings: swiftSettings),
         .testTarget(name: "PlansTests", dependencies: ["PlansService", "Contracts", "Documents"], swiftSettings: swiftSettings),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring"], swiftSettings: swiftSettings),
+        .testTarget(name: "X12Tests", dependencies: ["X12"], swiftSettings: swiftSettings),
         .testTarget(name: "AnalyticsTests", dependencies: ["AnalyticsService", "Contracts"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
