@@ -35,6 +35,16 @@ public struct CalendarDate: Codable, Hashable, Sendable, Comparable, CustomStrin
         self.day = c.day!
     }
 
+    /// The day that contains `date` in `timeZone` (an IANA name): the clinic's day, not UTC's.
+    public init(containing date: Date, in timeZone: String) {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: timeZone) ?? .gmt
+        let c = calendar.dateComponents([.year, .month, .day], from: date)
+        self.year = c.year!
+        self.month = c.month!
+        self.day = c.day!
+    }
+
     public var description: String {
         func pad(_ n: Int, _ width: Int) -> String {
             let s = String(n)

@@ -52,7 +52,7 @@ struct PlansSettings: Sendable {
             offerDays: env["PLANS_OFFER_DAYS"].flatMap(Int.init) ?? 14)
     }
 
-    func today(_ now: Date) -> CalendarDate { CalendarDate.today(now, in: timeZone) }
+    func today(_ now: Date) -> CalendarDate { CalendarDate(containing: now, in: timeZone) }
 }
 
 /// What the routes and jobs of plans share.

@@ -1,10 +1,10 @@
 import Foundation
 
 /// Base64 without `+`, `/` or `=`, so a sealed value is one token that survives URLs, CSV and logs.
-enum Base64URL {
+public enum Base64URL {
     /// Byte by byte rather than with string replacements, which cost far more on Linux: the journals seal
     /// every event they keep.
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var encoded: [UInt8] = []
         for byte in Data(bytes).base64EncodedData() {
             switch byte {
@@ -19,7 +19,7 @@ enum Base64URL {
 
     /// Accepts both the URL-safe and the standard alphabet, with or without padding, because keys are
     /// pasted into configuration by people and tools that differ on this.
-    static func decode(_ text: String) -> [UInt8]? {
+    public static func decode(_ text: String) -> [UInt8]? {
         var standard = text
             .replacingOccurrences(of: "-", with: "+")
             .replacingOccurrences(of: "_", with: "/")

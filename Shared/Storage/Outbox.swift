@@ -76,14 +76,18 @@ public enum Outbox {
         ).collect().first?.decode(Bool.self) ?? false
     }
 
+    /// Postgres takes the headers apart (names and values as arrays), which costs far less than JSON in Swift.
+    private static let columns = """
+        id, message_id, routing_key, aggregate_id, ARRAY(SELECT key FROM jsonb_each_text(headers) ORDER BY key),
+        ARRAY(SELECT value FROM jsonb_each_text(headers) ORDER BY key), body
+        """
+
     /// The oldest messages after `cursor` (an outbox id), in order.
     public static func unsent(after cursor: Int64, limit: Int, on connection: PostgresConnection, logger: Logger)
         async throws -> [(id: Int64, message: OutboxMessage)]
     {
         try await messages(connection.query("""
-            SELECT id, message_id, routing_key, aggregate_id,
-                   ARRAY(SELECT key FROM jsonb_each_text(headers) ORDER BY key),
-                   ARRAY(SELECT value FROM jsonb_each_text(headers) ORDER BY key), body
+            SELECT \(unescaped: columns)
             FROM outbox WHERE id > \(cursor) ORDER BY id LIMIT \(limit)
             """, logger: logger))
     }
@@ -94,14 +98,11 @@ public enum Outbox {
                             logger: Logger) async throws -> [(id: Int64, message: OutboxMessage)]
     {
         try await messages(connection.query("""
-            SELECT id, message_id, routing_key, aggregate_id,
-                   ARRAY(SELECT key FROM jsonb_each_text(headers) ORDER BY key),
-                   ARRAY(SELECT value FROM jsonb_each_text(headers) ORDER BY key), body
+            SELECT \(unescaped: columns)
             FROM outbox WHERE id <= \(cursor) AND NOT id = ANY(\(published)) ORDER BY id LIMIT \(limit)
             """, logger: logger))
     }
 
-    /// Postgres takes the headers apart (names and values as arrays), which costs far less than JSON in Swift.
     private static func messages(_ rows: PostgresRowSequence) async throws -> [(id: Int64, message: OutboxMessage)] {
         var messages: [(id: Int64, message: OutboxMessage)] = []
         for try await (id, messageId, routingKey, aggregateId, names, values, body)

@@ -170,6 +170,27 @@ def scenario(name, events, fault, check=None):
             "ok": settled is not None and consistent and dead == 0 and not problem}
 
 
+def kill9(service):
+    """kill -9 of a running service; a zombie counts as dead: killing it again would prove nothing."""
+    pid = pid_of(service)
+    if not running(pid):
+        raise RuntimeError(f"{service} (pid {pid}) was not running when it was to be killed")
+    os.kill(pid, signal.SIGKILL)
+
+
+def restart(service):
+    time.sleep(0.3)
+    start(service)
+    wait_ready(service)
+
+
+def save_card(patient, staff):
+    """A tok_visa card on file with an auto-charge authorization: (HTTP status, answer)."""
+    return api("POST", "payments", f"/v1/patients/{patient}/payment-methods", bearer=staff,
+               headers={"Idempotency-Key": idempotency_key()},
+               body={"token": "tok_visa", "autoCharge": {"consentText": CONSENT, "channel": "in_person"}})
+
+
 class KillRepeatedly:
     """kill -9 of a service, `times` times while charges flow, each followed by a restart."""
 
@@ -179,14 +200,9 @@ class KillRepeatedly:
     def fault(self, publisher):
         for _ in range(self.times):
             time.sleep(random.uniform(1.0, 3.0))
-            pid = pid_of(self.service)
-            if not running(pid):  # a zombie counts as dead: killing it again would prove nothing
-                raise RuntimeError(f"{self.service} (pid {pid}) was not running when it was to be killed")
             self.under_load += publisher.is_alive()
-            os.kill(pid, signal.SIGKILL)
-            time.sleep(0.3)
-            start(self.service)
-            wait_ready(self.service)
+            kill9(self.service)
+            restart(self.service)
 
     def check(self):
         if self.under_load == 0:
@@ -310,9 +326,7 @@ class AutoChargeKills:
 
         def save(patients):
             for patient in patients:
-                status, answer = api("POST", "payments", f"/v1/patients/{patient}/payment-methods", bearer=staff,
-                                     headers={"Idempotency-Key": idempotency_key()},
-                                     body={"token": "tok_visa", "autoCharge": {"consentText": CONSENT, "channel": "in_person"}})
+                status, answer = save_card(patient, staff)
                 if status != 201 or not isinstance(answer, dict) or answer.get("status") != "active":
                     with lock:
                         refused.append(f"{patient}: {status} {str(answer)[:200]}")
@@ -347,17 +361,12 @@ class AutoChargeKills:
                     raise RuntimeError(f"the janitor charged {charged} of {self.patients} cards and then nothing more "
                                        f"for 120 s (see {RUN_DIR}/logs/payments.log)")
                 time.sleep(0.1)
-            pid = pid_of("payments")
-            if not running(pid):
-                raise RuntimeError(f"payments (pid {pid}) was not running when it was to be killed")
-            os.kill(pid, signal.SIGKILL)
+            kill9("payments")
             self.under_load.append(self.count("status IN ('processing', 'unknown')"))
             self.in_doubt.append(int(sql(
                 f"SELECT count(*) FROM payments.payments p JOIN payments.sandbox_charges s ON s.idempotency_key = p.payment_id "
                 f"WHERE p.clinic_id = '{self.clinic.id}' AND p.status IN ('processing', 'unknown')")))
-            time.sleep(0.3)
-            start("payments")
-            wait_ready("payments")
+            restart("payments")
             self.run()
 
     def settle(self, timeout=300):
@@ -653,9 +662,7 @@ class PlanInstallmentKills:
 
         def enrol(patients):
             for patient in patients:
-                status, method = api("POST", "payments", f"/v1/patients/{patient}/payment-methods", bearer=staff,
-                                     headers={"Idempotency-Key": idempotency_key()},
-                                     body={"token": "tok_visa", "autoCharge": {"consentText": CONSENT, "channel": "in_person"}})
+                status, method = save_card(patient, staff)
                 deadline = time.time() + 60
                 while status == 201 and sql(f"SELECT count(*) FROM plans.payment_methods WHERE clinic_id = '{self.clinic.id}' "
                                             f"AND payment_method_id = '{method['id']}'") == "0":
@@ -678,14 +685,9 @@ class PlanInstallmentKills:
             raise RuntimeError(f"{len(refused)} of {len(names)} plans were not set up, e.g. {refused[0]}")
 
     def kill(self, service):
-        pid = pid_of(service)
-        if not running(pid):
-            raise RuntimeError(f"{service} (pid {pid}) was not running when it was to be killed")
-        os.kill(pid, signal.SIGKILL)
+        kill9(service)
         self.kills.append((service, self.count("status = 'succeeded'")))
-        time.sleep(0.3)
-        start(service)
-        wait_ready(service)
+        restart(service)
 
     def month(self, number):
         """The clock moves a month; plans and payments are killed while the installments are charged."""

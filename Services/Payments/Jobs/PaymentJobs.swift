@@ -36,10 +36,7 @@ enum PaymentJobs {
 
     /// The clinic-local date of `now`: a run at 9:00 in New York belongs to New York's day.
     static func runDate(_ now: Date, _ settings: PaymentsSettings) -> CalendarDate {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: settings.timeZone) ?? .gmt
-        let parts = calendar.dateComponents([.year, .month, .day], from: now)
-        return CalendarDate(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1) ?? CalendarDate(containing: now)
+        CalendarDate(containing: now, in: settings.timeZone)
     }
 
     /// Creates the next try of every collection whose retry is due; the janitor charges them. A method

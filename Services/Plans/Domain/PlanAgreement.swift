@@ -9,7 +9,7 @@ import Foundation
 enum PlanAgreement {
     static func render(_ plan: PaymentPlan, practice: String, policy: PlanPolicy) -> [UInt8] {
         func money(_ amount: Int64) -> String { Money(amount: amount, currency: plan.currency).display }
-        let apr = "\(plan.aprBasisPoints / 100).\(String(format: "%02d", plan.aprBasisPoints % 100)) %"
+        let apr = percent(plan.aprBasisPoints)
         let totalOfPayments = plan.installments.reduce(0) { $0 + $1.amount }
         var flow = PDFFlow(title: "Payment plan agreement \(plan.planNumber)")
         flow.creationDate = PDFDate(calendarDate: CalendarDate(containing: plan.createdAt))
@@ -58,6 +58,14 @@ enum PlanAgreement {
             flow.keyValue("Patient signature", "______________________________   Date: ____________")
         }
         return flow.render()
+    }
+}
+
+extension PlanAgreement {
+    /// Basis points as people read a rate: 1250 → "12.50 %".
+    static func percent(_ basisPoints: Int) -> String {
+        let hundredths = String(basisPoints % 100)
+        return "\(basisPoints / 100).\(hundredths.count == 1 ? "0" + hundredths : hundredths) %"
     }
 }
 

@@ -159,12 +159,4 @@ extension CalendarDate {
     func days(until other: CalendarDate) -> Int {
         Int(((other.noonUTC.timeIntervalSince(noonUTC)) / 86_400).rounded())
     }
-
-    /// The day that contains `date` in `timeZone` (the clinic's day, not UTC's).
-    static func today(_ date: Date, in timeZone: String) -> CalendarDate {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: timeZone) ?? .gmt
-        let c = calendar.dateComponents([.year, .month, .day], from: date)
-        return CalendarDate(year: c.year!, month: c.month!, day: c.day!)!
-    }
 }

@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import Privacy
 import Scoring
 import ServiceRuntime
 import WebAPI
@@ -15,9 +16,10 @@ enum OfferHandler {
         let clinicId = context.envelope.clinicId
         let facts = FactsStore(connection: context.connection, logger: context.logger)
         try await facts.setUnpaidSince(due.oldestServiceDate ?? due.runDate, clinicId: clinicId, patientId: due.patientId)
+        guard offeredFor.contains(due.reason) else { return }
         let offers = OfferStore(connection: context.connection, logger: context.logger)
         let policy = try await PlanStore(connection: context.connection, logger: context.logger).policy(clinicId: clinicId)
-        guard offeredFor.contains(due.reason), due.collectible.amount >= 2 * policy.minInstallment,
+        guard due.collectible.amount >= 2 * policy.minInstallment,
               try await !offers.hasOpenOfferOrPlan(clinicId: clinicId, patientId: due.patientId, now: Date())
         else { return }
         let today = settings.today(context.now)
@@ -47,8 +49,7 @@ enum OfferLink {
     static func newToken() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        return Base64URL.encode(bytes)
     }
 
     /// "6 monthly payments of 160.00 USD after 240.00 USD down".

@@ -150,7 +150,7 @@ enum OfferPages {
             <label class="option"><input type="radio" name="option" value="\(index)"\(index == 0 ? " checked" : "")>
             \(escape(OfferLink.describe(option))) — first payment \(option.firstPaymentDate), last \(option.lastPaymentDate);
             total \(escape(Money(amount: option.downPayment.amount + option.totalOfPayments.amount, currency: option.totalOfPayments.currency).display)),
-            APR \(option.aprBasisPoints / 100).\(String(format: "%02d", option.aprBasisPoints % 100)) %
+            APR \(PlanAgreement.percent(option.aprBasisPoints))
             (<a href="\(prefix)\(escape(token))/agreement.pdf?option=\(index)">agreement</a>)</label>
             """
         }.joined(separator: "\n")

@@ -49,12 +49,9 @@ struct OfferStore {
     /// The offer a link opens, locked when `lock`.
     func find(token: String, lock: Bool) async throws -> Offer? {
         let hash = Self.tokenHash(token)
-        let rows = try await connection.query(lock ? """
+        let rows = try await connection.query("""
             SELECT clinic_id, offer_id, patient_id, amount, currency, options::text, expires_at, used_at, plan_id
-            FROM plan_offers WHERE token_hash = \(hash) FOR UPDATE
-            """ : """
-            SELECT clinic_id, offer_id, patient_id, amount, currency, options::text, expires_at, used_at, plan_id
-            FROM plan_offers WHERE token_hash = \(hash)
+            FROM plan_offers WHERE token_hash = \(hash) \(unescaped: lock ? "FOR UPDATE" : "")
             """, logger: logger).decode((String, String, String, Int64, String, String, Date, Date?, String?).self)
         for try await (clinic, offer, patient, amount, currency, options, expires, used, plan) in rows {
             return Offer(clinicId: clinic, offerId: offer, patientId: patient, amount: Money(amount: amount, currency: currency),

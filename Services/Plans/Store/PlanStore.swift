@@ -27,10 +27,9 @@ struct PlanStore {
 
     /// The plan, locked until the transaction ends when `lock`; nil when unknown or deleted.
     func load(clinicId: String, planId: String, lock: Bool = false) async throws -> PaymentPlan? {
-        let rows = try await connection.query(lock ? """
-            SELECT body::text FROM payment_plans WHERE clinic_id = \(clinicId) AND plan_id = \(planId) AND deleted_at IS NULL FOR UPDATE
-            """ : """
+        let rows = try await connection.query("""
             SELECT body::text FROM payment_plans WHERE clinic_id = \(clinicId) AND plan_id = \(planId) AND deleted_at IS NULL
+            \(unescaped: lock ? "FOR UPDATE" : "")
             """, logger: logger).decode(String.self)
         for try await body in rows { return try JSONDecoder().decode(PaymentPlan.self, from: Data(body.utf8)) }
         return nil
