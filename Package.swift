@@ -40,7 +40,7 @@ func service(_ name: String, folder: String, extra: [Target.Dependency]) -> [Tar
 
 /// (executable, folder, what the service needs beyond the shared modules): payments talks to Stripe.
 let services: [(String, String, [Target.Dependency])] = [
-    ("payments", "Payments", [httpClient, crypto]), ("insurance", "Insurance", []), ("plans", "Plans", ["Scoring", crypto]),
+    ("payments", "Payments", [httpClient, crypto]), ("insurance", "Insurance", ["X12", crypto]), ("plans", "Plans", ["Scoring", crypto]),
     ("notifications", "Notifications", []), ("analytics", "Analytics", []),
 ]
 
@@ -118,6 +118,7 @@ let package = Package(
         .testTarget(name: "PlansTests", dependencies: ["PlansService", "Contracts", "Documents"], swiftSettings: swiftSettings),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring"], swiftSettings: swiftSettings),
         .testTarget(name: "X12Tests", dependencies: ["X12"], swiftSettings: swiftSettings),
+        .testTarget(name: "InsuranceTests", dependencies: ["InsuranceService", "Contracts", "X12"], swiftSettings: swiftSettings),
         .testTarget(name: "AnalyticsTests", dependencies: ["AnalyticsService", "Contracts"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",

@@ -48,13 +48,14 @@ extension ClinicEvent {
 /// Every event type of the contract, in catalogue order.
 public enum EventCatalog {
     public static let all: [any ClinicEvent.Type] = [
-        PatientRegistered.self, PatientUpdated.self, CoverageUpdated.self,
+        PatientRegistered.self, PatientUpdated.self, CoverageUpdated.self, ProviderUpdated.self, PracticeUpdated.self,
         AppointmentScheduled.self, AppointmentCompleted.self,
         ChargePosted.self, ChargeVoided.self, TreatmentPlanProposed.self, ExpenseRecorded.self,
         ChargeRecorded.self, ChargeReversed.self, BalanceChanged.self,
         PaymentSucceeded.self, PaymentFailed.self, PaymentRefunded.self, PaymentMethodSaved.self,
         PaymentMethodRevoked.self, BalanceDue.self,
-        ClaimSubmitted.self, ClaimPaid.self, EstimateAccepted.self,
+        CoverageFlagged.self, EstimateCalculated.self, EstimateAccepted.self,
+        ClaimHeld.self, ClaimSubmitted.self, ClaimAccepted.self, ClaimAcknowledged.self, ClaimRejected.self, ClaimPaid.self,
         PlanCreated.self, PlanActivated.self, PlanPaused.self, PlanResumed.self, PlanUpdated.self, PlanDefaulted.self,
         PlanCompleted.self, PlanCancelled.self, PlanPaymentRequested.self, PlanOffered.self, PlanCardSubmitted.self,
     ]

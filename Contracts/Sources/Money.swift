@@ -49,3 +49,8 @@ extension Money {
         return text + " " + currency
     }
 }
+
+extension Money {
+    /// Dollars in minor units, for the contract's examples.
+    static func exampleUSD(_ cents: Int64) -> Money { Money(amount: cents, currency: "USD") }
+}

@@ -3,8 +3,9 @@
 # qpdf and poppler-utils: the PDF writer's tests check its files with `qpdf --check` and `pdftotext`.
 APT_PACKAGES=(rabbitmq-server postgresql librabbitmq-dev libssl-dev pkg-config curl python3-venv qpdf poppler-utils)
 # PyPI packages of the test tools, each imported under its own name (the check below imports them all):
-# pika plays an outside publisher, jsonschema checks the contracts, schemathesis fuzzes the HTTP APIs.
-PY_PACKAGES=(pika jsonschema pytest schemathesis)
+# pika plays an outside publisher, jsonschema checks the contracts, schemathesis fuzzes the HTTP APIs,
+# pyx12 validates the X12 the suite writes (837P, 999, 277CA).
+PY_PACKAGES=(pika jsonschema pytest schemathesis pyx12)
 
 install_packages() {
   local missing=() p
@@ -217,7 +218,13 @@ write_env() {
     echo "CLINICLEDGER_POSTGRES_DIR=$PG_DIR"
     echo "CLINICLEDGER_POSTGRES_ADMIN_SOCKET=$PG_DIR/socket"
     # Tests and chaos wait for retries; short delays keep them quick. Production keeps the defaults.
-    case "$CLINICLEDGER_ENV" in test|chaos) echo "CLINICLEDGER_AMQP_RETRY_DELAYS_MS=200,400,800" ;; esac
+    case "$CLINICLEDGER_ENV" in test|chaos)
+      echo "CLINICLEDGER_AMQP_RETRY_DELAYS_MS=200,400,800"
+      # Claims built and files exchanged every second, so that tests see answers quickly.
+      echo "INSURANCE_CLAIMS_EVERY_SECONDS=1"
+      echo "INSURANCE_EXCHANGE_EVERY_SECONDS=1" ;;
+    esac
+    echo "INSURANCE_FILEDROP_DIR=$RUN_DIR/filedrop"
     local s upper
     for s in "${SERVICES[@]}"; do
       upper=$(echo "$s" | tr a-z A-Z)

@@ -11,15 +11,18 @@ public struct PatientRegistered: ClinicEvent {
     public var consents: Consents
     /// BCP 47 tag, e.g. "en" or "es-MX".
     public var preferredLanguage: String?
+    /// Added compatibly: a claim's DMG segment needs it.
+    public var sex: Sex?
 
     public init(patientId: String, name: PersonName, dateOfBirth: CalendarDate? = nil, contacts: Contacts,
-                consents: Consents, preferredLanguage: String? = nil) {
+                consents: Consents, preferredLanguage: String? = nil, sex: Sex? = nil) {
         self.patientId = patientId
         self.name = name
         self.dateOfBirth = dateOfBirth
         self.contacts = contacts
         self.consents = consents
         self.preferredLanguage = preferredLanguage
+        self.sex = sex
     }
 
     public static let example = PatientRegistered(
@@ -29,7 +32,7 @@ public struct PatientRegistered: ClinicEvent {
             email: "ana.lopez@example.com", mobilePhone: "+15551234567",
             address: PostalAddress(lines: ["12 Elm St"], city: "Springfield", region: "IL", postalCode: "62701",
                                    country: "US")),
-        consents: Consents(email: true, sms: true, cardOnFileAutoCharge: false), preferredLanguage: "en")
+        consents: Consents(email: true, sms: true, cardOnFileAutoCharge: false), preferredLanguage: "en", sex: .female)
 }
 
 /// A patient's details changed; the body is the patient's full current state, not a diff.
@@ -42,6 +45,7 @@ public struct PatientUpdated: ClinicEvent {
     public var contacts: Contacts
     public var consents: Consents
     public var preferredLanguage: String?
+    public var sex: Sex?
 
     public static let example = PatientUpdated(
         patientId: "pat-1001", name: PersonName(given: "Ana", family: "Lopez-Reyes"),
@@ -50,63 +54,7 @@ public struct PatientUpdated: ClinicEvent {
             email: "ana@example.com", mobilePhone: "+15551234567",
             address: PostalAddress(lines: ["12 Elm St", "Apt 3"], city: "Springfield", region: "IL",
                                    postalCode: "62701", country: "US")),
-        consents: Consents(email: true, sms: false, cardOnFileAutoCharge: true), preferredLanguage: "es-MX")
-}
-
-public enum CoveragePriority: String, Codable, Hashable, Sendable, CaseIterable, SchemaEnum {
-    case primary, secondary, tertiary
-}
-
-public enum SubscriberRelationship: String, Codable, Hashable, Sendable, CaseIterable, SchemaEnum {
-    case `self`, spouse, child, other
-}
-
-public struct Payer: Codable, Hashable, Sendable {
-    /// The payer's id at the clearinghouse (X12 NM109 of loop 2010BB).
-    public var payerId: String
-    public var name: String
-    public init(payerId: String, name: String) {
-        self.payerId = payerId
-        self.name = name
-    }
-}
-
-/// The plan's benefits as the clinic knows them; eligibility checks refine them later.
-public struct PlanBenefits: Codable, Hashable, Sendable {
-    public var annualMaximum: Money?
-    public var deductible: Money?
-    /// What the plan pays, in percent, by service category ("preventive", "basic", "major", …).
-    public var coveragePercentByCategory: [String: Int]?
-    public init(annualMaximum: Money? = nil, deductible: Money? = nil, coveragePercentByCategory: [String: Int]? = nil) {
-        self.annualMaximum = annualMaximum
-        self.deductible = deductible
-        self.coveragePercentByCategory = coveragePercentByCategory
-    }
-}
-
-/// A patient's insurance coverage was added or changed.
-public struct CoverageUpdated: ClinicEvent {
-    public static let type = EventType("clinic.coverage.updated", version: 1)
-    public static let summary = "A clinic system added or changed a patient's insurance coverage."
-    public var coverageId: String
-    public var patientId: String
-    public var payer: Payer
-    public var memberId: String
-    public var groupNumber: String?
-    public var priority: CoveragePriority
-    public var subscriberRelationship: SubscriberRelationship
-    public var effectiveDate: CalendarDate
-    public var terminationDate: CalendarDate?
-    public var benefits: PlanBenefits?
-
-    public static let example = CoverageUpdated(
-        coverageId: "cov-77", patientId: "pat-1001", payer: Payer(payerId: "60054", name: "Aetna Dental"),
-        memberId: "W123456789", groupNumber: "GRP-4411", priority: .primary, subscriberRelationship: .self,
-        effectiveDate: CalendarDate(year: 2026, month: 1, day: 1)!,
-        terminationDate: CalendarDate(year: 2026, month: 12, day: 31),
-        benefits: PlanBenefits(
-            annualMaximum: Money(amount: 150_000, currency: "USD"), deductible: Money(amount: 5_000, currency: "USD"),
-            coveragePercentByCategory: ["preventive": 100, "basic": 80, "major": 50]))
+        consents: Consents(email: true, sms: false, cardOnFileAutoCharge: true), preferredLanguage: "es-MX", sex: .female)
 }
 
 /// An appointment was booked.
@@ -119,10 +67,20 @@ public struct AppointmentScheduled: ClinicEvent {
     public var startsAt: Timestamp
     public var durationMinutes: Int
     public var reason: String?
+    /// Added compatibly: what will be done, so that insurance can estimate the patient's share (the co-pay to
+    /// collect at check-in). Without it the estimate is the eligibility response's co-pay for the visit.
+    public var plannedProcedures: [PlannedProcedure]?
 
     public static let example = AppointmentScheduled(
         appointmentId: "appt-5001", patientId: "pat-1001", providerId: "prov-12",
-        startsAt: Timestamp("2026-12-01T15:30:00Z")!, durationMinutes: 60, reason: "Cleaning and exam")
+        startsAt: Timestamp("2026-12-01T15:30:00Z")!, durationMinutes: 60, reason: "Filling and cleaning",
+        plannedProcedures: [
+            PlannedProcedure(procedure: Procedure(code: "D2392", codeSystem: .cdt, tooth: "30", surfaces: ["M", "O"],
+                                                  description: "Resin composite - two surfaces, posterior"),
+                             fee: Money(amount: 18_500, currency: "USD")),
+            PlannedProcedure(procedure: Procedure(code: "D1110", codeSystem: .cdt, description: "Prophylaxis - adult"),
+                             fee: Money(amount: 11_000, currency: "USD")),
+        ])
 }
 
 /// The patient was seen.
@@ -174,7 +132,8 @@ public struct ChargePosted: ClinicEvent {
     public static let example = ChargePosted(
         chargeId: "chg-90001", patientId: "pat-1001", providerId: "prov-12",
         serviceDate: CalendarDate(year: 2026, month: 11, day: 2)!,
-        procedure: Procedure(code: "D2392", codeSystem: .cdt, tooth: "30", surfaces: ["M", "O"]),
+        procedure: Procedure(code: "D2392", codeSystem: .cdt, tooth: "30", surfaces: ["M", "O"],
+                             description: "Resin composite - two surfaces, posterior"),
         fee: Money(amount: 18_500, currency: "USD"), diagnosisCodes: ["K02.52"], appointmentId: "appt-5001",
         treatmentPlanId: "tp-300")
 }
@@ -218,9 +177,10 @@ public struct TreatmentPlanProposed: ClinicEvent {
     public static let example = TreatmentPlanProposed(
         treatmentPlanId: "tp-300", patientId: "pat-1001", providerId: "prov-12",
         items: [
-            PlannedProcedure(procedure: Procedure(code: "D2393", codeSystem: .cdt, tooth: "19", surfaces: ["M", "O", "D"]),
+            PlannedProcedure(procedure: Procedure(code: "D2393", codeSystem: .cdt, tooth: "19", surfaces: ["M", "O", "D"],
+                                                  description: "Resin composite - three surfaces, posterior"),
                              fee: Money(amount: 120_000, currency: "USD")),
-            PlannedProcedure(procedure: Procedure(code: "D2950", codeSystem: .cdt, tooth: "19"),
+            PlannedProcedure(procedure: Procedure(code: "D2950", codeSystem: .cdt, tooth: "19", description: "Core buildup"),
                              fee: Money(amount: 25_000, currency: "USD")),
         ],
         total: Money(amount: 145_000, currency: "USD"))

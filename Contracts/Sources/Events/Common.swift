@@ -7,12 +7,17 @@ public struct Procedure: Codable, Hashable, Sendable {
     public var tooth: String?
     /// Tooth surfaces, e.g. ["M", "O", "D"].
     public var surfaces: [String]?
+    /// The practice's own words for it, e.g. "Prophylaxis - adult" (added compatibly: a charge whose code is
+    /// missing or wrong gets a code suggested from the fee schedule entry with this description).
+    public var description: String?
 
-    public init(code: String, codeSystem: CodeSystem, tooth: String? = nil, surfaces: [String]? = nil) {
+    public init(code: String, codeSystem: CodeSystem, tooth: String? = nil, surfaces: [String]? = nil,
+                description: String? = nil) {
         self.code = code
         self.codeSystem = codeSystem
         self.tooth = tooth
         self.surfaces = surfaces
+        self.description = description
     }
 }
 
@@ -21,6 +26,11 @@ public enum CodeSystem: String, Codable, Hashable, Sendable, CaseIterable, Schem
     case cpt = "CPT"
     /// HCPCS Level II: a letter A–V and four digits, e.g. E0114.
     case hcpcs = "HCPCS"
+}
+
+/// As X12 DMG03 records it.
+public enum Sex: String, Codable, Hashable, Sendable, CaseIterable, SchemaEnum {
+    case female, male, unknown
 }
 
 public struct PersonName: Codable, Hashable, Sendable {

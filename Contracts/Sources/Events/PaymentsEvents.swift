@@ -44,7 +44,7 @@ public struct ChargeRecorded: ClinicEvent {
     public static let example = ChargeRecorded(
         chargeId: "chg-90001", patientId: "pat-1001", providerId: "prov-12",
         serviceDate: CalendarDate(year: 2026, month: 11, day: 2)!,
-        procedure: Procedure(code: "D2392", codeSystem: .cdt, tooth: "30", surfaces: ["M", "O"]),
+        procedure: ChargePosted.example.procedure,
         fee: Money(amount: 18_500, currency: "USD"), recordedAt: Timestamp("2026-12-01T16:30:02.125Z")!,
         diagnosisCodes: ["K02.52"], appointmentId: "appt-5001", treatmentPlanId: "tp-300")
 }

@@ -1,0 +1,24 @@
+import Contracts
+
+/// Everything checked before a claim goes out, in one pure step: the scrubber (fixable findings applied),
+/// code suggestions from the practice's fee schedule, and the denial risk from the practice's history.
+enum ClaimChecks {
+    struct Result {
+        var claim: Claim
+        /// Fixable findings that were applied (each is audited).
+        var fixed: [ScrubFinding]
+        /// Findings that hold the claim for a person.
+        var blocking: [ScrubFinding]
+    }
+
+    static func run(_ claim: Claim, today: CalendarDate, timelyFilingDays: Int, history: [(code: String, date: CalendarDate)],
+                    feeSchedule: [PracticeFeeEntry], outcomes: [(payerId: String, code: String, denied: Bool)]) -> Result {
+        let prior = history.map { PriorClaimedService(code: $0.code, serviceDate: $0.date) }
+        let scrubbed = Scrubber.scrub(claim, today: today, timelyFilingDays: timelyFilingDays, history: prior)
+        var checked = CodeSuggester.annotate(scrubbed.fixed, feeSchedule: feeSchedule)
+        checked.findings = scrubbed.findings
+        let model = DenialRiskModel(history: outcomes.map { DenialHistoryRow(payerId: $0.payerId, procedureCode: $0.code, denied: $0.denied) })
+        checked.risk = model.risk(for: checked, openFindings: scrubbed.holding)
+        return Result(claim: checked, fixed: scrubbed.findings.filter(\.fixable), blocking: scrubbed.holding)
+    }
+}
