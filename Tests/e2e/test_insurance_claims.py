@@ -108,7 +108,7 @@ def test_claims_are_scrubbed_submitted_acknowledged_and_a_rejection_is_fixed(pub
         answer = call("PUT", f"/v1/claims/{held['claimId']}", clinic_id,
                       body={"lines": [{"chargeId": held["lines"][0]["chargeId"], "tooth": "30"}], "note": "from the chart"})
         assert answer.status == 200, answer.text
-        assert answer.body["claim"]["status"] == "submitted"
+        assert answer.body["claim"]["status"] == "resubmitted"
         wait_claim_status(clinic_id, toothless, "acknowledged")
 
     # pyx12 finds nothing wrong in any 837P, 999 or 277CA the suite wrote for this clinic.
@@ -177,23 +177,29 @@ def test_coverage_with_impossible_benefits_is_dead_lettered_and_refused_over_htt
     body = coverage_body(someone, "B100")
     body["benefits"]["coveragePercentByCategory"]["major"] = 150
     body["benefits"]["annualMaximum"] = usd(-1)
-    publish_coverage(publisher, clinic_id, body)
-    wait_until(lambda: any(body["coverageId"] in json_text for json_text in dead_letters("insurance")) or "not yet", 30,
-               "the impossible coverage was not dead-lettered")
-    reason = next(d for d in dead_letters("insurance") if body["coverageId"] in d)
-    assert "must be 0-100" in reason and "must not be negative" in reason
+    event_id = publish_coverage(publisher, clinic_id, body)
+
+    def letter():
+        return next((d for d in dead_letters("insurance") if d["messageId"] == event_id), None)
+    wait_until(lambda: letter() is not None or "not yet", 30, "the impossible coverage was not dead-lettered")
+    reason = letter()["reason"]
+    assert "must be 0-100" in reason and "must not be negative" in reason, reason
     answer = call("PUT", f"/v1/patients/{someone}/coverage", clinic_id, body=body)
     assert answer.status == 422 and answer.body["error"]["code"] == "coverage_impossible", answer.text
     assert call("PUT", f"/v1/patients/{someone}/coverage", clinic_id, body=body, role="billing_staff").status == 403
 
 
 @pytest.mark.parametrize("content, problem", [
-    ("ISA*this is not an interchange~", "ISA"),
-    ("hello", "not a readable X12"),
+    ("ISA*this is not an interchange {}~", "not a readable X12 interchange"),
+    ("ISA*00*          *00*          *ZZ*CLEARINGHOUSE  *ZZ*CLINICLEDGER   *261125*1200*^*00501*000000001*0*T*:~"
+     "GS*HN*CLEARINGHOUSE*CLINICLEDGER*20261125*1200*1*X*005010X214~ST*277*0001*005010X214~BHT*0085*08*{}*20261125*1200*TH~"
+     "SE*9*0001~GE*1*1~IEA*1*000000001~", "SE01"),
 ])
 def test_unreadable_answers_are_kept_and_held_with_the_reason(clinic_id, content, problem):
-    answer = call("POST", "/v1/x12-files", clinic_id, body={"content": content if content.startswith("ISA") else "ISA" + content})
+    content = content.format(uuid.uuid4().hex)
+    answer = call("POST", "/v1/x12-files", clinic_id, body={"content": content})
     assert answer.status == 201, answer.text
-    assert answer.body["status"] == "held" and answer.body["problem"], answer.body
-    again = call("POST", "/v1/x12-files", clinic_id, body={"content": content if content.startswith("ISA") else "ISA" + content})
+    assert answer.body["status"] == "held" and problem in answer.body["problem"], answer.body
+    assert answer.body["fileId"] in [f["fileId"] for f in x12_files(clinic_id, status="held")]
+    again = call("POST", "/v1/x12-files", clinic_id, body={"content": content})
     assert again.status == 422 and again.body["error"]["code"] == "file_already_received"

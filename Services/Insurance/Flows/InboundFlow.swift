@@ -17,7 +17,9 @@ enum InboundFlow {
     }
 
     @discardableResult
-    static func receive(_ content: String, _ context: InsuranceContext, _ effects: inout some InsuranceEffects) async throws -> Outcome? {
+    /// `uploadedBy` is the clinic of a person who handed the file in: the file is theirs when nothing in it says otherwise.
+    static func receive(_ content: String, uploadedBy: String? = nil, _ context: InsuranceContext,
+                        _ effects: inout some InsuranceEffects) async throws -> Outcome? {
         let files = context.files(effects)
         guard let fileId = try await files.addInbound(content: content, at: effects.now) else { return nil }
         let interchange: X12Interchange
@@ -25,7 +27,7 @@ enum InboundFlow {
             interchange = try X12Interchange.parse(content)
         } catch {
             let problem = "not a readable X12 interchange: \(error)"
-            try await files.settleInbound(fileId: fileId, clinicId: nil, transactionSet: "unknown", controlNumber: nil,
+            try await files.settleInbound(fileId: fileId, clinicId: uploadedBy, transactionSet: "unknown", controlNumber: nil,
                                           status: "held", problem: problem)
             return Outcome(fileId: fileId, transactionSet: "unknown", status: "held", problem: problem)
         }
@@ -35,7 +37,7 @@ enum InboundFlow {
         let before = effects
         try await savepoint("SAVEPOINT inbound", effects)
         do {
-            var state = Applied()
+            var state = Applied(clinicId: uploadedBy)
             for set in interchange.transactionSets {
                 switch set.id {
                 case "271": try await eligibility(set, fileId: fileId, &state, context, &effects)
@@ -58,8 +60,8 @@ enum InboundFlow {
             try await savepoint("ROLLBACK TO SAVEPOINT inbound", effects)
             effects = before
             let problem = "could not be applied: \(error)"
-            try await files.settleInbound(fileId: fileId, clinicId: nil, transactionSet: kind, controlNumber: interchange.controlNumber,
-                                          status: "held", problem: problem)
+            try await files.settleInbound(fileId: fileId, clinicId: uploadedBy, transactionSet: kind,
+                                          controlNumber: interchange.controlNumber, status: "held", problem: problem)
             return Outcome(fileId: fileId, transactionSet: kind, status: "held", problem: problem)
         }
     }

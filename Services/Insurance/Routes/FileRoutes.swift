@@ -68,7 +68,7 @@ enum FileRoutes {
                      contentType: "application/edi-x12") { call in
             let fileId = try call.parameter("fileId")
             let file = try await context.read { try await context.files($0).file(fileId: fileId) }
-            guard let file, file.clinicId == nil || file.clinicId == call.caller.clinicId else { throw APIError.notFound("X12 file", fileId) }
+            guard let file, file.clinicId == call.caller.clinicId else { throw APIError.notFound("X12 file", fileId) }
             return Array(file.content.utf8)
         }
 
@@ -78,7 +78,7 @@ enum FileRoutes {
             guard upload.content.hasPrefix("ISA") else {
                 throw APIError.invalid("content must be an X12 interchange starting with ISA", param: "content")
             }
-            guard let outcome = try await InboundFlow.receive(upload.content, context, &change) else {
+            guard let outcome = try await InboundFlow.receive(upload.content, uploadedBy: call.caller.clinicId, context, &change) else {
                 throw APIError.unprocessable("this file was received before; nothing was applied again", param: "content",
                                              code: "file_already_received")
             }

@@ -114,11 +114,11 @@ struct FileStore {
             """).first
     }
 
-    /// Files of a clinic (and inbound files nobody could attribute), newest first.
+    /// Files of a clinic, newest first (inbound files nothing attributes are the operator's: see the work queue).
     func list(clinicId: String, status: String?, limit: Int) async throws -> [File] {
         try await files("""
             SELECT file_id, clinic_id, direction, transaction_set, control_number, status, problem, content, created_at
-            FROM x12_files WHERE (clinic_id = \(clinicId) OR clinic_id IS NULL) AND (\(status)::text IS NULL OR status = \(status))
+            FROM x12_files WHERE clinic_id = \(clinicId) AND (\(status)::text IS NULL OR status = \(status))
             ORDER BY seq DESC LIMIT \(limit)
             """)
     }
@@ -156,7 +156,7 @@ struct FileStore {
         var items: [WorkItem] = []
         let rows = try await connection.query("""
             SELECT seq, file_id, kind, reference, message, created_at FROM work_queue
-            WHERE (clinic_id = \(clinicId) OR clinic_id IS NULL) AND resolved_at IS NULL ORDER BY seq
+            WHERE clinic_id = \(clinicId) AND resolved_at IS NULL ORDER BY seq
             """, logger: logger).decode((Int, String, String, String, String, Date).self)
         for try await (seq, file, kind, reference, message, created) in rows {
             items.append(WorkItem(itemId: seq, fileId: file, kind: kind, reference: reference, message: message, createdAt: created))
