@@ -48,7 +48,8 @@ let package = Package(
     name: "ClinicLedger",
     platforms: [.macOS(.v15)],
     products: services.map { .executable(name: $0.0, targets: [$0.0]) }
-        + [.executable(name: "contracts-docs", targets: ["contracts-docs"])],
+        + [.executable(name: "contracts-docs", targets: ["contracts-docs"]),
+           .executable(name: "insurance-bench", targets: ["insurance-bench"])],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
@@ -108,6 +109,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "broker-bench", dependencies: ["Messaging", log], path: "Tests/Bench", swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "insurance-bench", dependencies: ["InsuranceService", "Contracts", "X12"], path: "Tests/InsuranceBench",
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PlatformTests", dependencies: ["Privacy", "Documents", "WebAPI", "ServiceRuntime", "Storage"],

@@ -75,7 +75,78 @@ def world():
             assert pause.status == 200 and pause.body["status"] == "PAUSED", pause.text
         return created.body["id"]
     return {**world, "payment": paid.body["id"], "method": saved.body["id"], "plan": new_plan(), "new_plan": new_plan,
-            "plan_policy": plan_policy}
+            "plan_policy": plan_policy, **insurance_world(clinic_a, own)}
+
+
+def insurance_world(clinic, own):
+    """Clinic A's practice, provider and the own patient's dental coverage; one acknowledged claim, an
+    eligibility check, an estimate; and fresh held claims for the calls that change a claim."""
+    from insurance_helpers import (
+        call, charge, complete, coverage_body, post_charges, publish_coverage, publish_patient, publish_practice,
+        publish_provider)
+    from payments_helpers import publish, wait_consumed
+    publisher = Publisher()
+    for event_id in [publish_practice(publisher, clinic), publish_provider(publisher, clinic),
+                     publish_patient(publisher, clinic, own)]:
+        wait_consumed(event_id, service="insurance")
+    coverage = coverage_body(own, "R100200300")
+    wait_consumed(publish_coverage(publisher, clinic, coverage), service="insurance")
+
+    def visit(body):
+        body["appointmentId"] = f"appt-roles-{uuid.uuid4().hex[:8]}"
+        post_charges(publisher, clinic, [body])
+        wait_consumed(complete(publisher, clinic, own, body["appointmentId"]), service="insurance")
+        return body["chargeId"]
+
+    def claim_with(charge_id, status):
+        def found():
+            data = call("GET", "/v1/claims?limit=100", clinic).body["data"]
+            match = [c["claim"] for c in data if c["claim"]["lines"][0]["chargeId"] == charge_id]
+            return True if match and match[0]["status"] == status else f"not yet: {match[:1]}"
+        from conftest import wait_until
+        wait_until(found, 60, f"the claim of {charge_id} did not reach {status}")
+        data = call("GET", "/v1/claims?limit=100", clinic).body["data"]
+        return next(c["claim"] for c in data if c["claim"]["lines"][0]["chargeId"] == charge_id)
+
+    claim = claim_with(visit(charge(own, 9_500, "D1110")), "acknowledged")
+
+    last = {}
+
+    def held_claim(cause):
+        """A claim held for a person: no tooth on a filling (a correction adds it), or a provider the clinic had
+        not sent yet (it is sent now, so that a submit finds the claim clean). One a refused call left held is
+        used again."""
+        if cause in last:
+            answer = call("GET", f"/v1/claims/{last[cause][0]}", clinic)
+            if answer.body["claim"]["status"] == "held":
+                return last[cause]
+        last[cause] = new_held_claim(cause)
+        return last[cause]
+
+    days = iter(range(-2, -300, -1))  # the same work twice on one day would be held by payments as a duplicate
+
+    def new_held_claim(cause):
+        if cause == "tooth":
+            body = charge(own, 18_500, "D2392", surfaces=["M", "O"], days=next(days))
+            return claim_with(visit(body), "held")["claimId"], body["chargeId"]
+        provider = f"prov-roles-{uuid.uuid4().hex[:6]}"
+        body = charge(own, 6_000, "D0120", days=next(days))
+        body["providerId"] = provider
+        held = claim_with(visit(body), "held")
+        wait_consumed(publish_provider(publisher, clinic, provider_id=provider), service="insurance")
+        return held["claimId"], body["chargeId"]
+
+    check = call("POST", "/v1/eligibility-checks", clinic, body={"patientId": own})
+    estimate = call("POST", "/v1/estimates", clinic, role="billing_staff",
+                    body={"patientId": own, "procedures": [{"procedure": {"code": "D1110", "codeSystem": "CDT"}, "fee": usd_cents(9_500)}]})
+    assert check.status == 202 and estimate.status == 201, (check.text, estimate.text)
+    files = call("GET", "/v1/x12-files", clinic).body["data"]
+    return {"claim": claim["claimId"], "held_claim": held_claim, "check": check.body["checkId"],
+            "estimate": estimate.body["estimate"]["estimateId"], "x12_file": files[0]["fileId"], "coverage": coverage}
+
+
+def usd_cents(amount):
+    return {"amount": amount, "currency": "USD"}
 
 
 def open_review_item(world):
@@ -96,7 +167,17 @@ def bearer_for(role, world, clinic=None):
 def call_operation(service, method, path, operation, world, bearer, amount=100):
     """Calls the operation the way a well-behaved client would, so that only the token decides."""
     concrete = path.replace("{patientId}", world["own"]).replace("{paymentId}", world["payment"]) \
-        .replace("{paymentMethodId}", world["method"])
+        .replace("{paymentMethodId}", world["method"]).replace("{checkId}", world["check"]) \
+        .replace("{estimateId}", world["estimate"]).replace("{fileId}", world["x12_file"]).replace("{payerId}", "60054")
+    held_charge = None
+    if "{claimId}" in concrete:
+        # A correction or a submit gets a held claim of its own (one a person can fix), so each allowed role succeeds.
+        if method in ("PUT", "POST") and bearer is not None and "." in bearer and role_of(bearer) in ("admin", "insurance_specialist"):
+            cause = "tooth" if method == "PUT" else "provider"
+            claim_id, held_charge = world["held_claim"](cause)
+        else:
+            claim_id = world["claim"]
+        concrete = concrete.replace("{claimId}", claim_id)
     if "{itemId}" in concrete:
         concrete = concrete.replace("{itemId}", open_review_item(world))
     plan_changes = {"/api/billing/payment-plans/{planId}/pause": {"days": 1},
@@ -149,10 +230,38 @@ def call_operation(service, method, path, operation, world, bearer, amount=100):
         body = {"method": "cash"}  # answers the quote: nothing is charged, so every allowed role may ask
     elif service == "plans" and method == "POST" and path in plan_changes:
         body = plan_changes[path]
+    elif (service, method, path) == ("insurance", "PUT", "/v1/patients/{patientId}/coverage"):
+        body = world["coverage"]  # the coverage as it is: nothing changes
+    elif (service, method, path) == ("insurance", "POST", "/v1/eligibility-checks"):
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+        body = {"patientId": world["own"]}
+    elif (service, method, path) == ("insurance", "POST", "/v1/estimates"):
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+        body = {"patientId": world["own"], "procedures": [{"procedure": {"code": "D1110", "codeSystem": "CDT"},
+                                                           "fee": usd_cents(9_500)}]}
+    elif (service, method, path) == ("insurance", "GET", "/v1/estimates"):
+        concrete += f"?patientId={world['own']}"
+    elif (service, method, path) == ("insurance", "POST", "/v1/estimates/{estimateId}/accept"):
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+    elif (service, method, path) == ("insurance", "PUT", "/v1/claims/{claimId}"):
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+        body = {"lines": [{"chargeId": held_charge or "chg-none", "tooth": "30"}]}
+    elif (service, method, path) == ("insurance", "POST", "/v1/claims/{claimId}/submit"):
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+    elif (service, method, path) == ("insurance", "POST", "/v1/x12-files"):
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+        body = {"content": f"ISA*not an interchange {uuid.uuid4().hex}~"}
+    elif (service, method, path) == ("insurance", "PUT", "/v1/fee-schedules/{payerId}"):
+        body = {"payerId": "60054", "entries": [{"code": "D1110", "description": "Prophylaxis - adult", "fee": usd_cents(9_000)}]}
     elif "requestBody" in operation or any(p.get("required") and p["in"] != "path" for p in operation.get("parameters", [])):
         pytest.fail(f"{service} {method} {path} takes a body or required parameters this test does not know how "
                     f"to fill: teach call_operation a valid request for it")
     return request(method, service, concrete, bearer=bearer, body=body, headers=headers)
+
+
+def role_of(bearer):
+    payload = bearer.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).get("role")
 
 
 def success_status(operation):
@@ -233,6 +342,9 @@ def test_every_protected_operation_refuses_missing_forged_and_expired_tokens(ser
         "expired": (token("admin", world["a"], ttl="-5s"), "token_expired"),
     }
     balance = lambda: get_json("payments", f"/v1/patients/{world['own']}/account", clinic=world["a"])[1]["balance"]
+    # The held claims the insurance calls use are made now (their charges move the balance); refused calls leave them held.
+    world["held_claim"]("tooth")
+    world["held_claim"]("provider")
     before = balance()
     wrong = []
     for method, path, operation in operations(openapi(service)):

@@ -76,6 +76,13 @@ public struct ClaimParties: Codable, Equatable, Sendable {
     public var providers: [String: ProviderUpdated]
     public var patient: PatientFacts
     public var coverage: CoverageUpdated
+
+    public init(practice: PracticeUpdated?, providers: [String: ProviderUpdated], patient: PatientFacts, coverage: CoverageUpdated) {
+        self.practice = practice
+        self.providers = providers
+        self.patient = patient
+        self.coverage = coverage
+    }
 }
 
 /// The patient as a claim needs them (from `clinic.patient.registered/updated.v1`).
@@ -85,6 +92,14 @@ public struct PatientFacts: Codable, Hashable, Sendable {
     public var dateOfBirth: CalendarDate?
     public var sex: Sex?
     public var address: PostalAddress?
+
+    public init(patientId: String, name: PersonName?, dateOfBirth: CalendarDate?, sex: Sex?, address: PostalAddress?) {
+        self.patientId = patientId
+        self.name = name
+        self.dateOfBirth = dateOfBirth
+        self.sex = sex
+        self.address = address
+    }
 }
 
 /// One problem the scrubber (or a payer's rejection) found.

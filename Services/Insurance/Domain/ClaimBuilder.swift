@@ -3,9 +3,9 @@ import Foundation
 
 /// Turns recorded charges into new claims: one per visit (appointment, or service date when a charge has
 /// none) of a patient, to the primary payer of the coverage active on that date.
-enum ClaimBuilder {
-    static func claims(clinicId: String, charges: [ChargeRecorded], coverage: CoverageUpdated, parties: ClaimParties,
-                       at now: Date, newId: (String) -> String) -> [Claim] {
+public enum ClaimBuilder {
+    public static func claims(clinicId: String, charges: [ChargeRecorded], coverage: CoverageUpdated, parties: ClaimParties,
+                              at now: Date, newId: (String) -> String) -> [Claim] {
         let visits = Dictionary(grouping: charges) { $0.appointmentId ?? "date:\($0.serviceDate)" }
         return visits.keys.sorted().map { visit in
             let charges = visits[visit]!.sorted { $0.chargeId < $1.chargeId }

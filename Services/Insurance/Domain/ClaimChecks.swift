@@ -2,17 +2,17 @@ import Contracts
 
 /// Everything checked before a claim goes out, in one pure step: the scrubber (fixable findings applied),
 /// code suggestions from the practice's fee schedule, and the denial risk from the practice's history.
-enum ClaimChecks {
-    struct Result {
-        var claim: Claim
+public enum ClaimChecks {
+    public struct Result: Sendable {
+        public var claim: Claim
         /// Fixable findings that were applied (each is audited).
-        var fixed: [ScrubFinding]
+        public var fixed: [ScrubFinding]
         /// Findings that hold the claim for a person.
-        var blocking: [ScrubFinding]
+        public var blocking: [ScrubFinding]
     }
 
-    static func run(_ claim: Claim, today: CalendarDate, timelyFilingDays: Int, history: [(code: String, date: CalendarDate)],
-                    feeSchedule: [PracticeFeeEntry], outcomes: [(payerId: String, code: String, denied: Bool)]) -> Result {
+    public static func run(_ claim: Claim, today: CalendarDate, timelyFilingDays: Int, history: [(code: String, date: CalendarDate)],
+                           feeSchedule: [PracticeFeeEntry], outcomes: [(payerId: String, code: String, denied: Bool)]) -> Result {
         let prior = history.map { PriorClaimedService(code: $0.code, serviceDate: $0.date) }
         let scrubbed = Scrubber.scrub(claim, today: today, timelyFilingDays: timelyFilingDays, history: prior)
         var checked = CodeSuggester.annotate(scrubbed.fixed, feeSchedule: feeSchedule)
