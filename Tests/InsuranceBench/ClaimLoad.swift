@@ -27,8 +27,9 @@ struct ClaimLoad {
     ///   - outcomes: rows of the practice's adjudicated history.
     init(visits count: Int, medicalPercent: Int, outcomes outcomeCount: Int, seed: UInt64) {
         var random = SplitMix64(seed: seed)
-        now = Date()
-        today = CalendarDate(containing: now, in: "America/New_York")
+        let now = Date(), today = CalendarDate(containing: now, in: "America/New_York")
+        self.now = now
+        self.today = today
         let practice = PracticeUpdated.example
         let providers = [Self.dentist.providerId: Self.dentist, Self.physician.providerId: Self.physician]
         var visits: [Visit] = []

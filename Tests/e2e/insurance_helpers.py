@@ -164,3 +164,114 @@ def pyx12_errors(text, tmp_path, name):
     clean = pyx12.x12n_document.x12n_document(
         param=pyx12.params.params(), src_file=str(path), fd_997=None, fd_html=None, fd_xmldoc=None, fd_json=errors)
     return [] if clean else [errors.getvalue()[:2000] or "pyx12 reported failure"]
+
+
+# ---------------------------------------------------------------- X12 by hand, and a paused clearinghouse exchange
+
+def x12_segments(text):
+    """An interchange as a list of segments, each a list of elements; the separators are the ISA's own
+    (element: ISA's 4th character, segment terminator: its 106th)."""
+    element, terminator = text[3], text[105]
+    return [segment.strip("\r\n").split(element) for segment in text.split(terminator) if segment.strip("\r\n")]
+
+
+def x12_join(segments):
+    return "".join("*".join(segment) + "~" for segment in segments)
+
+
+def claim_transaction(claim_837, claim_id):
+    """Where a claim sits in the 837 that carried it: ISA13, GS06, the ST02 of its transaction set, and the
+    position of its CLM in that set (the ST is 1), as a 999 names them."""
+    segments = x12_segments(claim_837)
+    isa, gs = segments[0], segments[1]
+    st02, position = None, 0
+    for segment in segments:
+        if segment[0] == "ST":
+            st02, position = segment[2], 0
+        position += 1
+        if segment[0] == "CLM" and segment[1] == claim_id:
+            return {"isa": isa, "gs": gs, "st02": st02, "clm_position": position}
+    raise AssertionError(f"claim {claim_id} is not in the 837:\n{claim_837}")
+
+
+def rejecting_999(claim_837, claim_id, control_number):
+    """The 999 a clearinghouse returns when the claim's transaction set fails its syntax check: the 837's
+    envelope turned around (its receiver sends), AK1 names the 837's group (GS06), AK2 its ST02, IK3/IK4 the
+    CLM's amount, IK5*R*5, and AK9 rejects the group's one set."""
+    where = claim_transaction(claim_837, claim_id)
+    isa, gs = where["isa"], where["gs"]
+    control = f"{control_number:09d}"
+    body = [
+        ["ST", "999", "0001", "005010X231A1"],
+        ["AK1", "HC", gs[6], gs[8]],
+        ["AK2", "837", where["st02"], gs[8]],
+        ["IK3", "CLM", str(where["clm_position"]), "2300", "8"],
+        ["IK4", "2", "782", "6"],
+        ["IK5", "R", "5"],
+        ["AK9", "R", "1", "1", "0"],
+    ]
+    body.append(["SE", str(len(body) + 1), "0001"])
+    envelope = ["ISA", isa[1], isa[2], isa[3], isa[4], isa[7], isa[8], isa[5], isa[6], isa[9], isa[10], isa[11], isa[12],
+                control, "0", isa[15], isa[16]]
+    group = ["GS", "FA", gs[3], gs[2], gs[4], gs[5], str(control_number), "X", "005010X231A1"]
+    return x12_join([envelope, group, *body, ["GE", "1", str(control_number)], ["IEA", "1", control]])
+
+
+class paused_exchange:
+    """`with paused_exchange():` the clearinghouse exchange (insurance.exchange: sends the 837s waiting and reads
+    the answers) does not run: a session of the test's own holds the job's row lock in insurance.scheduled_jobs,
+    which is how a replica says "another replica is running it". Files written meanwhile stay pending, so nobody
+    has answered them yet; when the block ends the lock is released and the exchange carries on by itself."""
+
+    def __enter__(self):
+        import os
+        import subprocess
+        from conftest import env
+        self.session = subprocess.Popen(
+            ["psql", "-X", "-tA", "-v", "ON_ERROR_STOP=1", "-h", env("CLINICLEDGER_POSTGRES_ADMIN_SOCKET"),
+             "-p", env("CLINICLEDGER_POSTGRES_PORT"), "-U", "postgres", "-d", "clinicledger"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+        self.session.stdin.write("BEGIN;\nSELECT name FROM insurance.scheduled_jobs WHERE name = 'insurance.exchange' FOR UPDATE;\n")
+        self.session.stdin.flush()
+        # psql answers BEGIN, then the row once the lock is ours (waiting for a run in progress to finish).
+        for _ in range(2):
+            line = self.session.stdout.readline()
+            if line.strip() == "insurance.exchange":
+                return self
+        self.__exit__()
+        raise AssertionError(f"could not pause the exchange: {line!r} {self.session.stderr.read()}")
+
+    def __exit__(self, *exc):
+        try:
+            self.session.stdin.write("ROLLBACK;\n")
+            self.session.stdin.close()
+        except (BrokenPipeError, ValueError):
+            pass
+        self.session.wait(timeout=30)
+        return False
+
+
+def job_runs(name):
+    from conftest import sql
+    return int(sql(f"SELECT coalesce(sum(runs), 0) FROM insurance.scheduled_jobs WHERE name = '{name}'"))
+
+
+def let_job_run(name, passes=2, timeout=30):
+    """Before asserting that insurance did NOT do something: waits until its job NAME ran `passes` more times."""
+    start = job_runs(name)
+    wait_until(lambda: job_runs(name) >= start + passes or f"{job_runs(name) - start} passes", timeout,
+               f"insurance's job {name} did not run {passes} more times")
+
+
+def claim_by_id(clinic, claim_id, role="insurance_specialist", bearer=None):
+    answer = call("GET", f"/v1/claims/{claim_id}", clinic, role=role, bearer=bearer)
+    assert answer.status == 200, answer.text
+    return answer.body["claim"]
+
+
+def wait_claim_id_status(clinic, claim_id, status, timeout=60):
+    def reached():
+        shown = claim_by_id(clinic, claim_id)["status"]
+        return True if shown == status else f"claim is {shown}"
+    wait_until(reached, timeout, f"claim {claim_id} did not reach {status}")
+    return claim_by_id(clinic, claim_id)

@@ -756,11 +756,133 @@ def plan_installment_kills(name, patients):
             "ok": settled is not None and consistent and dead == 0 and not drill.problems}
 
 
+class ClaimKills:
+    """Claims under kill -9: each patient (registered, covered, a visit charged and completed) gets one claim;
+    one in five was written with the member id in another form, so its claim is rejected by the 277CA, fixed by
+    a rule and sent again. insurance is killed three times while claims are built, written, sent and answered.
+    Every charge must end on exactly one acknowledged claim, sent once (twice for the fixed ones) — one
+    `insurance.claim.submitted.v1` per sending — with no claim built twice."""
+
+    def __init__(self, patients):
+        self.patients = patients
+        self.clinic = Clinic()
+        self.kills = []
+        self.submitted = {}  # claim id → distinct event ids of insurance.claim.submitted.v1
+        channel = pika.BlockingConnection(pika.ConnectionParameters(
+            "127.0.0.1", int(os.environ["CLINICLEDGER_AMQP_PORT"]))).channel()
+        self.queue = channel.queue_declare(queue="", exclusive=True).method.queue
+        channel.queue_bind(self.queue, "clinicledger.events", "insurance.claim.submitted.v1")
+        self.channel = channel
+
+    def acknowledged(self):
+        return int(sql(f"SELECT count(*) FROM insurance.claims WHERE clinic_id = '{self.clinic.id}' AND status = 'acknowledged'"))
+
+    def publish_visits(self):
+        c = self.clinic
+        address = {"lines": ["1 Main St"], "city": "Springfield", "region": "IL", "postalCode": "627011234", "country": "US"}
+        c.publish("clinic.practice.updated.v1", {"name": "Chaos Dental", "billingNpi": "1245319599", "taxId": "371234567",
+                                                 "address": address})
+        c.publish("clinic.provider.updated.v1", {"providerId": "d1", "name": {"given": "Maya", "family": "Chen"},
+                                                 "npi": "1234567893", "taxonomyCode": "1223G0001X"})
+        yesterday = (datetime.date.today() - datetime.timedelta(days=1)).isoformat()
+        for n in range(self.patients):
+            patient, member = f"p{n}", f"M{100000 + n}"
+            c.publish("clinic.patient.registered.v1", {
+                "patientId": patient, "name": {"given": "Pat", "family": f"Chaos{n}"}, "dateOfBirth": "1980-01-01", "sex": "female",
+                "contacts": {"address": address}, "consents": {"email": False, "sms": False, "cardOnFileAutoCharge": False}})
+            c.publish("clinic.coverage.updated.v1", {
+                "coverageId": f"cov{n}", "patientId": patient, "payer": {"payerId": "60054", "name": "Aetna Dental"},
+                "memberId": member.lower()[:3] + "-" + member[3:] if n % 5 == 0 else member, "priority": "primary",
+                "subscriberRelationship": "self", "effectiveDate": "2026-01-01",
+                "benefits": {"coveragePercentByCategory": {"preventive": 100}}})
+        for n in range(self.patients):
+            body = {"chargeId": f"c{n}", "patientId": f"p{n}", "providerId": "d1", "serviceDate": yesterday,
+                    "procedure": {"code": "D1110", "codeSystem": "CDT"}, "fee": {"amount": 9_500, "currency": "USD"},
+                    "appointmentId": f"a{n}"}
+            c.charges.append((body, c.publish("clinic.charge.posted.v1", body)))
+            c.expected[f"p{n}"] = 9_500
+        if settle(c, timeout=300) is None:
+            raise RuntimeError(f"the {self.patients} charges did not all reach the ledger within 300 s")
+        now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+        for n in range(self.patients):
+            c.publish("clinic.appointment.completed.v1", {"appointmentId": f"a{n}", "patientId": f"p{n}", "providerId": "d1",
+                                                          "completedAt": now})
+
+    def sent(self):
+        return int(sql(f"SELECT count(*) FROM insurance.claims WHERE clinic_id = '{self.clinic.id}' AND status <> 'draft'"))
+
+    def run(self):
+        self.publish_visits()
+        # Killed when about a tenth, a third and a half of the claims have gone out: while claims are built,
+        # written, sent, answered and fixed.
+        for share in (10, 3, 2):
+            deadline = time.time() + 120
+            while self.sent() < self.patients // share:
+                if time.time() > deadline:
+                    raise RuntimeError("claims did not go out within 120 s (see the insurance log)")
+                time.sleep(0.01)
+            self.kills.append(self.acknowledged())
+            kill9("insurance")
+            restart("insurance")
+        deadline = time.time() + 300
+        while self.acknowledged() < self.patients and time.time() < deadline:
+            time.sleep(0.5)
+
+    def check(self):
+        """(charges not on an acknowledged claim, sendings or claims beyond what was due, problems)."""
+        c, problems = self.clinic.id, []
+        while True:
+            method, properties, body = self.channel.basic_get(self.queue, auto_ack=True)
+            if method is None:
+                break
+            headers = properties.headers or {}
+            if headers.get("cloudEvents_clinicid") == c:
+                event = json.loads(body)
+                self.submitted.setdefault(event["claimId"], set()).add(properties.message_id)
+        unclaimed = int(sql(f"SELECT count(*) FROM insurance.charges ch LEFT JOIN insurance.claims cl ON cl.claim_id = ch.claim_id "
+                            f"WHERE ch.clinic_id = '{c}' AND (cl.status IS DISTINCT FROM 'acknowledged')"))
+        claims = int(sql(f"SELECT count(*) FROM insurance.claims WHERE clinic_id = '{c}'"))
+        charges = int(sql(f"SELECT count(*) FROM insurance.charges WHERE clinic_id = '{c}'"))
+        lost = unclaimed + (self.patients - charges)
+        due = {f"p{n}": 2 if n % 5 == 0 else 1 for n in range(self.patients)}
+        patient_of = dict(line.split("|") for line in sql(
+            f"SELECT claim_id, patient_id FROM insurance.claims WHERE clinic_id = '{c}'").splitlines() if line)
+        extra = max(0, claims - self.patients)
+        for claim, events in self.submitted.items():
+            expected = due.get(patient_of.get(claim, ""), 1)
+            if len(events) != expected:
+                problems.append(f"claim {claim} was sent {len(events)} times, {expected} expected")
+                extra += max(0, len(events) - expected)
+        if len(self.submitted) != self.patients:
+            problems.append(f"{len(self.submitted)} claims announced as submitted for {self.patients} patients")
+        return lost, extra, problems
+
+
+def claim_kills(name, patients):
+    drill = ClaimKills(patients)
+    dead_before = dead_letter_ids("insurance") | dead_letter_ids("payments")
+    started = time.time()
+    drill.run()
+    drill.clinic.close()
+    lost, doubled, problems = drill.check()
+    dead = len((dead_letter_ids("insurance") | dead_letter_ids("payments")) - dead_before)
+    verdict = subprocess.run([os.path.join(BIN_DIR, "insurance"), "audit", "verify"], capture_output=True, text=True)
+    if verdict.returncode != 0:
+        problems.append(f"insurance audit trail does not verify: {(verdict.stdout + verdict.stderr).strip()}")
+    print(f"  {name}: {patients} claims, kills after {', '.join(map(str, drill.kills))} acknowledged; "
+          f"{time.time() - started:.0f} s", flush=True)
+    for text in problems[:5]:
+        print(f"  {name}: {text}", flush=True)
+    return {"scenario": name, "sent": drill.clinic.sent, "charges": charges_in_ledger(drill.clinic), "lost": lost,
+            "doubled": doubled, "dead": dead, "settle": time.time() - started, "ok": dead == 0 and not problems}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=20_000, help="charge events per scenario")
     parser.add_argument("--patients", type=int, default=300, help="patients charged by the auto-charge run")
     parser.add_argument("--plans", type=int, default=150, help="autopay plans whose installments are charged under kills")
+    parser.add_argument("--claims", type=int, default=200, help="claims sent to the clearinghouse under kills")
     parser.add_argument("--only", help="run only the scenarios whose name contains this text")
     args = parser.parse_args()
     n = args.events
@@ -776,6 +898,7 @@ def main():
         ("auto-charge run, payments killed", lambda: auto_charge_kills("auto-charge run, payments killed", args.patients)),
         ("plan installments, plans+payments killed",
          lambda: plan_installment_kills("plan installments, plans+payments killed", args.plans)),
+        ("claims, insurance killed x3", lambda: claim_kills("claims, insurance killed x3", args.claims)),
     ]
     print(f"{'scenario':38}{'sent':>8}{'in ledger':>10}{'lost':>6}{'doubled':>8}{'dead':>6}{'settle s':>9}  verdict",
           flush=True)

@@ -24,6 +24,16 @@ struct FileDropClearinghouse: Clearinghouse {
     let inbox: String
 
     func send(fileId: String, content: String, _ effects: some InsuranceEffects) async throws {
+        try write(fileId: fileId, content: content)
+    }
+
+    func collect(_ effects: some InsuranceEffects, known: (String) async throws -> Bool) async throws -> [String] {
+        try await pickUp(known: known)
+    }
+
+    func enrol(_ coverage: CoverageUpdated, _ effects: some InsuranceEffects) async throws {}
+
+    func write(fileId: String, content: String) throws {
         let directory = URL(fileURLWithPath: outbox, isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // Written under a temporary name and renamed, so a reader never sees half a file.
@@ -34,7 +44,7 @@ struct FileDropClearinghouse: Clearinghouse {
         try FileManager.default.moveItem(at: partial, to: final)
     }
 
-    func collect(_ effects: some InsuranceEffects, known: (String) async throws -> Bool) async throws -> [String] {
+    func pickUp(known: (String) async throws -> Bool) async throws -> [String] {
         let directory = URL(fileURLWithPath: inbox, isDirectory: true)
         let processed = directory.deletingLastPathComponent().appendingPathComponent("processed", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -56,6 +66,4 @@ struct FileDropClearinghouse: Clearinghouse {
         }
         return found
     }
-
-    func enrol(_ coverage: CoverageUpdated, _ effects: some InsuranceEffects) async throws {}
 }

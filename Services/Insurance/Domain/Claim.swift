@@ -77,7 +77,7 @@ public struct ClaimParties: Codable, Equatable, Sendable {
     public var patient: PatientFacts
     public var coverage: CoverageUpdated
 
-    public init(practice: PracticeUpdated?, providers: [String: ProviderUpdated], patient: PatientFacts, coverage: CoverageUpdated) {
+    public init(practice: PracticeUpdated? = nil, providers: [String: ProviderUpdated], patient: PatientFacts, coverage: CoverageUpdated) {
         self.practice = practice
         self.providers = providers
         self.patient = patient
@@ -93,7 +93,8 @@ public struct PatientFacts: Codable, Hashable, Sendable {
     public var sex: Sex?
     public var address: PostalAddress?
 
-    public init(patientId: String, name: PersonName?, dateOfBirth: CalendarDate?, sex: Sex?, address: PostalAddress?) {
+    public init(patientId: String, name: PersonName? = nil, dateOfBirth: CalendarDate? = nil, sex: Sex? = nil,
+                address: PostalAddress? = nil) {
         self.patientId = patientId
         self.name = name
         self.dateOfBirth = dateOfBirth

@@ -121,13 +121,51 @@ enum ClaimFlow {
             claim.interchangeControlNumber = String(isa)
             claim.transactionControlNumber = written.transactionNumbers[claim.claimId]
             try await store.save(claim, appointmentId: nil, at: effects.now)
-            try effects.announce(ClaimSubmitted(
-                claimId: claim.claimId, patientId: claim.patientId, payerId: claim.payerId, chargeIds: claim.lines.map(\.chargeId),
-                billed: claim.totalCharged, expectedInsurancePortion: claim.expectedInsurance, submittedAt: Timestamp(effects.now)),
-                clinicId: claim.clinicId, aggregateId: claim.claimId)
+            // A predetermination bills nothing: payments has no charges of it to keep out of collection.
+            if !claim.predetermination {
+                try effects.announce(ClaimSubmitted(
+                    claimId: claim.claimId, patientId: claim.patientId, payerId: claim.payerId, chargeIds: claim.lines.map(\.chargeId),
+                    billed: claim.totalCharged, expectedInsurancePortion: claim.expectedInsurance, submittedAt: Timestamp(effects.now)),
+                    clinicId: claim.clinicId, aggregateId: claim.claimId)
+            }
             try effects.note(again ? "claim.resubmitted" : "claim.submitted", clinicId: claim.clinicId, objectType: "claim",
                              objectId: claim.claimId, summary: "\(first.kind == .dental ? "837D" : "837P") interchange \(isa), \(claim.totalCharged.display)")
         }
+    }
+
+    /// A predetermination of an estimate's planned dental work, to the primary payer: built, scrubbed and
+    /// written at once (held with its findings when it is not clean). Asking twice gives the same one.
+    static func predetermination(of estimate: EstimateCalculated, providerId: String, clinicId: String,
+                                 _ context: InsuranceContext, _ effects: inout some InsuranceEffects) async throws -> Claim {
+        let store = context.claims(effects)
+        let claimId = NewId.derived("clm", from: "\(clinicId)\npredetermination\n\(estimate.estimateId)")
+        if let existing = try await store.load(clinicId: clinicId, claimId: claimId) { return existing }
+        let today = context.settings.today(effects.now)
+        let facts = context.facts(effects)
+        guard let record = try await facts.coverages(clinicId: clinicId, patientId: estimate.patientId)
+            .first(where: { $0.coverage.priority == .primary && $0.isActive(on: today) }), (record.coverage.kind ?? .dental) == .dental
+        else {
+            throw APIError.unprocessable("patient \(estimate.patientId) has no active primary dental coverage to predetermine with",
+                                         code: "coverage_missing")
+        }
+        guard !estimate.lines.isEmpty else { throw APIError.unprocessable("the estimate has no planned work", code: "estimate_empty") }
+        let charges = estimate.lines.enumerated().map { index, line in
+            ChargeRecorded(chargeId: "\(estimate.estimateId)-\(index + 1)", patientId: estimate.patientId, providerId: providerId,
+                           serviceDate: today, procedure: line.procedure, fee: line.fee, recordedAt: Timestamp(effects.now))
+        }
+        let parties = try await facts.parties(clinicId: clinicId, coverage: record.effective, providerIds: [providerId])
+        guard var claim = ClaimBuilder.claims(clinicId: clinicId, charges: charges, coverage: record.effective, parties: parties,
+                                              at: effects.now, newId: { _ in claimId }).first else { throw StoreProblem("no claim built") }
+        claim.predetermination = true
+        try await store.save(claim, appointmentId: nil, at: effects.now)
+        try effects.note("claim.built", clinicId: clinicId, objectType: "claim", objectId: claimId,
+                         summary: "predetermination of estimate \(estimate.estimateId)")
+        if try await prepare(&claim, context, &effects) {
+            try await submit([claim], context, &effects)
+        } else {
+            try await store.save(claim, appointmentId: nil, at: effects.now)
+        }
+        return try await store.load(clinicId: clinicId, claimId: claimId) ?? claim
     }
 
     /// Scrubs claims waiting to go out (drafts, corrections) and submits the clean ones, one interchange per

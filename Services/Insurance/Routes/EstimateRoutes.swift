@@ -77,6 +77,26 @@ enum EstimateRoutes {
             return EstimateView(try await EstimateFlow.accept(clinicId: call.caller.clinicId, estimateId: estimateId,
                                                               by: call.caller.subject, &change))
         }
+
+        addPredetermination(to: api, context)
+    }
+
+    struct PredeterminationRequest: APIExample {
+        /// Who will do the work (the rendering provider of the predetermination).
+        var providerId: String
+        static let example = PredeterminationRequest(providerId: "prov-12")
+    }
+
+    static func addPredetermination(to api: APIRoutes, _ context: InsuranceContext) {
+        api.write(.post, "/v1/estimates/:estimateId/predetermination", .staff(.claimsSubmit),
+                  summary: "Ask the primary payer to predetermine the estimate's planned (dental) work: an 837D without service dates",
+                  idempotent: true, input: PredeterminationRequest.self, output: ClaimRoutes.ClaimView.self,
+                  status: .created) { request, call, change in
+            let stored = try await read(call, context)
+            let claim = try await ClaimFlow.predetermination(of: stored.estimate, providerId: request.providerId,
+                                                             clinicId: call.caller.clinicId, context, &change)
+            return ClaimRoutes.ClaimView(claim)
+        }
     }
 
     static func read(_ call: RouteCall, _ context: InsuranceContext) async throws -> CheckStore.StoredEstimate {
