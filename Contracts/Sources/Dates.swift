@@ -90,8 +90,13 @@ public struct Timestamp: Codable, Hashable, Sendable, Comparable, CustomStringCo
         }
     }
 
+    /// To the millisecond, rounded: a timestamp read back and written again is the same text (the formatter
+    /// alone truncates, and ".464" read back is a hair under .464).
     public var description: String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        // A tenth of a millisecond above the rounded value, so that the formatter's truncation lands on it.
+        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
+        return Date(timeIntervalSince1970: (milliseconds + 0.1) / 1000)
+            .formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.date < b.date }

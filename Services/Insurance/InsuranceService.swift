@@ -98,7 +98,7 @@ struct InsuranceContext: Sendable {
         self.settings = settings
         sealed = SealedJSON(cipher: resources.cipher)
         clearinghouse = switch settings.clearinghouse {
-        case .simulator: SimulatorClearinghouse(settings: settings)
+        case .simulator: SimulatorClearinghouse(settings: settings, sealed: SealedJSON(cipher: resources.cipher))
         case .filedrop: FileDropClearinghouse(outbox: settings.outboxDirectory, inbox: settings.inboxDirectory)
         }
     }

@@ -88,6 +88,10 @@ public enum CardNumberGuard {
     private static func firstField(in value: JSONValue, path: String) -> String? {
         switch value {
         case .string(let text):
+            // An X12 interchange handed in as a whole is a payer's document, full of long claim and trace
+            // numbers of which about one in ten passes the Luhn check; it holds no card numbers by its
+            // standard, and insurance stores it sealed and never logs it.
+            if isX12Interchange(text) { return nil }
             return CardNumbers.containsCardNumber(text) ? (path.isEmpty ? "(body)" : path) : nil
         case .array(let items):
             for (index, item) in items.enumerated() {
@@ -103,6 +107,16 @@ public enum CardNumberGuard {
         default:
             return nil
         }
+    }
+
+    /// ISA, its element separator, and the fixed 106-character header ending in its segment terminator.
+    static func isX12Interchange(_ text: String) -> Bool {
+        let head = Array(text.utf8.prefix(106))
+        guard head.count == 106, head[0] == UInt8(ascii: "I"), head[1] == UInt8(ascii: "S"), head[2] == UInt8(ascii: "A") else {
+            return false
+        }
+        let separator = head[3]
+        return head.filter { $0 == separator }.count == 16
     }
 
     public static func reason(field: String) -> String {

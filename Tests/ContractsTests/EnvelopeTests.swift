@@ -1,3 +1,4 @@
+import Foundation
 import Contracts
 import Testing
 
@@ -59,6 +60,17 @@ import Testing
         #expect(Timestamp("2026-11-24T10:00:00Z") != nil)
         #expect(Timestamp("2026-11-24T10:00:00+02:00") != nil)
         #expect(Timestamp("yesterday") == nil)
+    }
+
+    /// Read back and written again, a timestamp is the same text: every millisecond of a few seconds.
+    @Test func timestampsRoundTripToTheMillisecond() {
+        for millisecond in 0..<3000 {
+            let text = String(format: "2026-11-25T15:5%d:%02d.%03dZ", millisecond / 1000, 7, millisecond % 1000)
+            #expect(Timestamp(text)?.description == text)
+        }
+        let now = Timestamp(Date(timeIntervalSince1970: 1_764_086_400.4639))
+        #expect(now.description == "2025-11-25T16:00:00.464Z")
+        #expect(Timestamp(now.description)?.description == now.description)
     }
 }
 

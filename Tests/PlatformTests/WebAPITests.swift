@@ -167,6 +167,18 @@ import Testing
         #expect(CardNumberGuard.fieldWithCardNumber(inJSON: Array(#"{"notes":["ok","card 4242-4242-4242-4242"]}"#.utf8)) == "notes[1]")
     }
 
+    /// A payer's claim number of 16 digits passes the Luhn check one time in ten: an X12 interchange handed in
+    /// whole is a payer's document and is not scanned; the same digits anywhere else are refused.
+    @Test func anX12InterchangeIsAPayersDocument() {
+        let isa = "ISA*00*          *00*          *ZZ*CLEARINGHOUSE  *ZZ*CLINICLEDGER   *261125*1200*^*00501*000000042*0*T*:~"
+        let x12 = isa + "REF*1K*4242424242424242~"
+        #expect(CardNumberGuard.fieldWithCardNumber(inJSON: Array(#"{"content":"\#(x12)"}"#.utf8)) == nil)
+        #expect(CardNumberGuard.fieldWithCardNumber(inJSON: Array(#"{"content":"REF*1K*4242424242424242~"}"#.utf8)) == "content")
+        // Starting with ISA is not enough: the 106-character header with its 16 separators makes an interchange.
+        let fake = "ISA*" + String(repeating: "x", count: 110) + "*4242424242424242~"
+        #expect(CardNumberGuard.fieldWithCardNumber(inJSON: Array(#"{"content":"\#(fake)"}"#.utf8)) == "content")
+    }
+
     @Test func idsAreNotCardNumbers() {
         let body = #"{"id":"\#(UUID().uuidString)","patient_id":"\#(UUID().uuidString.lowercased())","request":"\#(UUID().uuidString)"}"#
         #expect(CardNumberGuard.fieldWithCardNumber(inJSON: Array(body.utf8)) == nil)

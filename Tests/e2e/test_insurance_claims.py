@@ -160,6 +160,18 @@ def test_eligibility_before_the_visit_estimates_its_work_and_alerts_staff(publis
         alert = watcher.wait_for(ALERT, clinic_id, where=lambda e: e["patientId"] == lapsed)[0]
         assert alert["kind"] == "inactive", alert
 
+    # The crown is planned major work: the payer is asked to predetermine it (an 837D without service dates).
+    answer = call("POST", f"/v1/estimates/{estimate['estimateId']}/predetermination", clinic_id, body={"providerId": "prov-1"})
+    assert answer.status == 201 and answer.body["claim"]["predetermination"] is True, answer.text
+    predetermination = answer.body["claim"]["claimId"]
+    wait_until(lambda: call("GET", f"/v1/claims/{predetermination}", clinic_id).body["claim"]["status"] == "acknowledged"
+               or "not yet", 30, "the predetermination was not acknowledged")
+    x12 = call("GET", f"/v1/claims/{predetermination}/x12", clinic_id).text
+    clm = next(seg for seg in x12.replace("\n", "").split("~") if seg.startswith("CLM*"))
+    assert clm.endswith("*PB") and "DTP*472" not in x12, clm
+    again = call("POST", f"/v1/estimates/{estimate['estimateId']}/predetermination", clinic_id, body={"providerId": "prov-1"})
+    assert again.body["claim"]["claimId"] == predetermination
+
     # Both files of each check are kept, and the 271's figures are now the coverage's.
     check_id = sql(f"SELECT check_id FROM insurance.eligibility_checks WHERE clinic_id = '{clinic_id}' AND patient_id = '{covered}'")
     answer = call("GET", f"/v1/eligibility-checks/{check_id}", clinic_id)

@@ -243,6 +243,9 @@ def call_operation(service, method, path, operation, world, bearer, amount=100):
         concrete += f"?patientId={world['own']}"
     elif (service, method, path) == ("insurance", "POST", "/v1/estimates/{estimateId}/accept"):
         headers["Idempotency-Key"] = str(uuid.uuid4())
+    elif (service, method, path) == ("insurance", "POST", "/v1/estimates/{estimateId}/predetermination"):
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+        body = {"providerId": "prov-1"}
     elif (service, method, path) == ("insurance", "PUT", "/v1/claims/{claimId}"):
         headers["Idempotency-Key"] = str(uuid.uuid4())
         body = {"lines": [{"chargeId": held_charge or "chg-none", "tooth": "30"}]}

@@ -20,6 +20,7 @@ import traceback
 import urllib.error
 import urllib.request
 import uuid
+import zoneinfo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RUN_DIR, BIN_DIR = os.environ["RUN_DIR"], os.path.join(ROOT, os.environ["BIN_DIR"])
@@ -412,6 +413,195 @@ class PlanInstallments:
         return self.count / seconds
 
 
+class InsuranceClaims:
+    """Insurance's claims, three ways. In process (`insurance-bench`): claims built, checked (scrubber, code
+    suggestions, denial risk) and written as 837 interchanges of 100, each step alone and together, and one 837P
+    file read back with X12Interchange.parse. pyx12 reads the same file in this process: the Python validator
+    the tests trust (it checks the file against the 5010 guide as it parses, so it is not the same work).
+    End to end: a clinic of `count` patients (three in ten with medical coverage) whose practice, provider,
+    patients and coverages are published first; then each patient's visit is charged (clinic.charge.posted.v1,
+    through payments to insurance) and completed, and insurance's jobs build, scrub and write the claims, send
+    them to the embedded clearinghouse and read its 999 and 277CA, until every claim is acknowledged."""
+
+    BILLING_NPI, PROVIDER_NPI = "1245319599", "1234567893"
+    ADDRESS = {"lines": ["400 Main St"], "city": "Springfield", "region": "IL", "postalCode": "627011234", "country": "US"}
+
+    def __init__(self, count, x12_claims):
+        self.count, self.x12_claims = count, x12_claims
+        self.clinic = f"bench-ins-{uuid.uuid4().hex[:8]}"
+        self.patients = [f"pat-{n}" for n in range(count)]
+
+    def in_process(self):
+        """insurance-bench's figures (its last line, JSON), and pyx12's MB/s on the 837P it wrote."""
+        path = os.path.join(RUN_DIR, "bench-837p.x12")
+        out = subprocess.run([os.path.join(BIN_DIR, "insurance-bench"), "--claims", str(self.count), "--file-claims",
+                              str(self.x12_claims), "--file", path, "--json"], capture_output=True, text=True, check=True).stdout
+        figures = json.loads(out.strip().splitlines()[-1])
+        for key in ("built_per_second", "scrubbed_per_second", "written_per_second", "together_per_second",
+                    "parse_mb_per_second"):
+            if not figures.get(key, 0) > 0:
+                raise NotMeasured(f"insurance-bench gave no {key}: {figures}")
+        if figures["claims"] != self.count or not 0 < figures["file_claims"] <= self.x12_claims:
+            raise NotMeasured(f"insurance-bench wrote {figures['claims']} claims of {self.count} and a file of "
+                              f"{figures['file_claims']} of {self.x12_claims}")
+        if os.path.getsize(path) != figures["file_bytes"]:
+            raise NotMeasured(f"{path} holds {os.path.getsize(path)} bytes, insurance-bench wrote {figures['file_bytes']}")
+        figures["pyx12_mb_per_second"] = self.pyx12(path)
+        os.unlink(path)
+        return figures
+
+    @staticmethod
+    def pyx12(path):
+        """pyx12 reading (and validating) the file once, its maps loaded first; MB/s. A file pyx12 finds
+        errors in is not a figure: then the two did not read the same thing."""
+        import io
+        import pyx12.params
+        import pyx12.x12n_document
+        started = time.perf_counter()
+        report = io.StringIO()
+        clean = pyx12.x12n_document.x12n_document(param=pyx12.params.params(), src_file=path, fd_997=None, fd_html=None,
+                                                  fd_xmldoc=None, fd_json=report)
+        seconds = time.perf_counter() - started
+        if not clean:
+            raise NotMeasured(f"pyx12 found errors in the 837P insurance-bench wrote: {report.getvalue()[:500]}")
+        return os.path.getsize(path) / 1e6 / seconds
+
+    def publish(self, channel, event_type, body):
+        """One event as the clinic's systems publish it, confirmed by the broker."""
+        import pika
+        event_id = str(uuid.uuid4())
+        headers = {"cloudEvents_specversion": "1.0", "cloudEvents_id": event_id, "cloudEvents_source": "bench",
+                   "cloudEvents_type": event_type, "cloudEvents_clinicid": self.clinic,
+                   "cloudEvents_time": datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")}
+        channel.basic_publish(exchange="clinicledger.events", routing_key=event_type, body=json.dumps(body).encode(),
+                              properties=pika.BasicProperties(content_type="application/json", delivery_mode=2,
+                                                              message_id=event_id, headers=headers))
+
+    def medical(self, n):
+        return n % 10 < 3
+
+    def count_of(self, table, where=""):
+        time.sleep(0.5)  # each look starts a psql
+        return int(sql(f"SELECT count(*) FROM insurance.{table} WHERE clinic_id = '{self.clinic}' {where}"))
+
+    def prepare(self):
+        """The practice, its provider, each patient and their coverage, until insurance holds them all."""
+        import pika
+        self.connection = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", int(os.environ["CLINICLEDGER_AMQP_PORT"])))
+        self.channel = self.connection.channel()
+        self.channel.confirm_delivery()
+        year = datetime.date.today().year
+        self.publish(self.channel, "clinic.practice.updated.v1", {
+            "name": "Springfield Family Practice", "billingNpi": self.BILLING_NPI, "taxId": "371234567",
+            "address": self.ADDRESS, "phone": "2175550100", "taxonomyCode": "1223G0001X", "timeZone": "America/New_York"})
+        self.publish(self.channel, "clinic.provider.updated.v1", {
+            "providerId": "prov-1", "name": {"given": "Maya", "family": "Chen"}, "npi": self.PROVIDER_NPI,
+            "taxonomyCode": "1223G0001X"})
+        for n, patient in enumerate(self.patients):
+            self.publish(self.channel, "clinic.patient.registered.v1", {
+                "patientId": patient, "name": {"given": "Ana", "family": f"Lopez{chr(65 + n % 26)}"},
+                "dateOfBirth": f"{1950 + n % 60}-04-12", "sex": "female" if n % 2 else "male",
+                "contacts": {"email": f"{patient}@example.com", "address": self.ADDRESS},
+                "consents": {"email": True, "sms": False, "cardOnFileAutoCharge": False}})
+            medical = self.medical(n)
+            benefits = ({"deductible": {"amount": 0, "currency": "USD"}, "copay": {"amount": 2_500, "currency": "USD"},
+                         "coinsurancePercent": 20} if medical else
+                        {"annualMaximum": {"amount": 150_000, "currency": "USD"}, "deductible": {"amount": 5_000, "currency": "USD"},
+                         "coveragePercentByCategory": {"diagnostic": 100, "preventive": 100, "basic": 80, "major": 50}})
+            self.publish(self.channel, "clinic.coverage.updated.v1", {
+                "coverageId": f"cov-{n}", "patientId": patient,
+                "payer": {"payerId": "87726", "name": "Acme Health"} if medical else {"payerId": "60054", "name": "Aetna Dental"},
+                "memberId": f"{'M' if medical else 'W'}{100_000_000 + n}", "groupNumber": "GRP4411", "priority": "primary",
+                "subscriberRelationship": "self", "effectiveDate": f"{year - 1}-01-01", "benefits": benefits,
+                "kind": "medical" if medical else "dental"})
+        deadline = time.time() + 300
+        while self.count_of("coverages") < self.count or self.count_of("patients") < self.count:
+            if time.time() > deadline:
+                raise NotMeasured(f"insurance phase: insurance holds {self.count_of('coverages')} of {self.count} coverages after 300 s")
+
+    def charges(self, n):
+        """Patient n's visit: a recall exam and cleaning, a filling, or (medical) an office visit and a strep test."""
+        patient, appointment = self.patients[n], f"appt-{n}"
+        day = (datetime.datetime.now(zoneinfo.ZoneInfo("America/New_York")).date() - datetime.timedelta(days=1)).isoformat()
+        if self.medical(n):
+            lines = [({"code": "99213", "codeSystem": "CPT"}, 12_500, ["J06.9"]), ({"code": "87880", "codeSystem": "CPT"}, 3_000, ["J06.9"])]
+        elif n % 2:
+            lines = [({"code": "D0120", "codeSystem": "CDT"}, 6_500, None), ({"code": "D1110", "codeSystem": "CDT"}, 11_000, None)]
+        else:
+            lines = [({"code": "D2392", "codeSystem": "CDT", "tooth": "30", "surfaces": ["M", "O"]}, 18_500, ["K02.52"])]
+        return [{"chargeId": f"chg-{n}-{i}", "patientId": patient, "providerId": "prov-1", "serviceDate": day,
+                 "procedure": procedure, "fee": {"amount": fee, "currency": "USD"}, "appointmentId": appointment,
+                 **({"diagnosisCodes": codes} if codes else {})} for i, (procedure, fee, codes) in enumerate(lines)]
+
+    def run(self):
+        """Charges, then each visit completed once insurance has its charges; returns (claims/s from the first
+        charge published to the last claim acknowledged, seconds to publish the charges and completions)."""
+        visits = [self.charges(n) for n in range(self.count)]
+        total = sum(len(v) for v in visits)
+        started = time.time()
+        for visit in visits:
+            for body in visit:
+                self.publish(self.channel, "clinic.charge.posted.v1", body)
+        published = time.time() - started
+        deadline = started + 300
+        while self.count_of("charges") < total:
+            if time.time() > deadline:
+                raise NotMeasured(f"insurance phase: insurance recorded {self.count_of('charges')} of {total} charges after 300 s")
+        completing = time.time()
+        now = datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+        for n, patient in enumerate(self.patients):
+            self.publish(self.channel, "clinic.appointment.completed.v1",
+                         {"appointmentId": f"appt-{n}", "patientId": patient, "providerId": "prov-1", "completedAt": now})
+        published += time.time() - completing
+        self.connection.close()
+        deadline = time.time() + 600
+        while self.count_of("claims", "AND status = 'acknowledged'") < self.count:
+            if time.time() > deadline:
+                raise NotMeasured(f"insurance phase: {self.count_of('claims', 'AND status = ' + repr('acknowledged'))} of "
+                                  f"{self.count} claims acknowledged after 600 s ({self.statuses()})")
+            if self.count_of("claims", "AND status IN ('held', 'rejected')"):
+                raise NotMeasured(f"insurance phase: claims were held or rejected ({self.statuses()})")
+        seconds = time.time() - started
+        claims = self.count_of("claims")
+        if claims != self.count:
+            raise NotMeasured(f"insurance phase: {claims} claims for {self.count} visits ({self.statuses()})")
+        return self.count / seconds, published
+
+    def statuses(self):
+        return sql(f"SELECT string_agg(status || ' ' || n, ', ') FROM (SELECT status, count(*) AS n FROM insurance.claims "
+                   f"WHERE clinic_id = '{self.clinic}' GROUP BY status) s") or "no claims"
+
+
+def insurance_phase(args, meters):
+    """The insurance phase (see InsuranceClaims): its rows of the table and its part of the verdict."""
+    claims = InsuranceClaims(args.claims, args.x12_claims)
+    pure = claims.in_process()
+    claims.prepare()
+    ins_meters = {k: meters[k] for k in ("insurance", "payments", "postgres")}
+    cpu_before, started = {k: meter() for k, meter in ins_meters.items()}, time.time()
+    end_to_end, publish_seconds = claims.run()
+    cpu = {k: (meter() - cpu_before[k]) / (time.time() - started) * 100 for k, meter in ins_meters.items()}
+    megabytes = pure["file_bytes"] / 1e6
+    rows = [
+        (f"claims in process ({pure['claims']}, {pure['held']} held)", ""),
+        ("  built (claims/s)", f"{pure['built_per_second']}"),
+        (f"  scrubbed, {pure['history_rows']} history rows (claims/s)", f"{pure['scrubbed_per_second']}"),
+        ("  written, 100 per 837 (claims/s)", f"{pure['written_per_second']}"),
+        ("  built + scrubbed + written (claims/s)", f"{pure['together_per_second']}"),
+        (f"837P parse, {megabytes:.1f} MB, {pure['file_claims']} claims", ""),
+        ("  X12Interchange.parse (MB/s)", f"{pure['parse_mb_per_second']:.1f}"),
+        ("  pyx12, parse + validate (MB/s)", f"{pure['pyx12_mb_per_second']:.2f}"),
+        (f"claims end to end, {args.claims} visits", ""),
+        ("  charged to acknowledged (claims/s)", f"{end_to_end:.1f}"),
+        ("  publishing charges + completions (s)", f"{publish_seconds:.1f}"),
+        ("  CPU % insurance / payments / Postgres", f"{cpu['insurance']:.0f} / {cpu['payments']:.0f} / {cpu['postgres']:.0f}"),
+    ]
+    verdict = (f"{pure['together_per_second']} claims/s built, scrubbed and written in process; 837P parse "
+               f"{pure['parse_mb_per_second']:.1f} MB/s (pyx12 {pure['pyx12_mb_per_second']:.2f} MB/s); "
+               f"{end_to_end:.1f} claims/s charged to acknowledged")
+    return rows, verdict
+
+
 def in_threads(work, items, count):
     """Runs `work(share)` on `count` threads, each with every count-th item; returns the seconds it took."""
     threads = [threading.Thread(target=work, args=(items[i::count],)) for i in range(count)]
@@ -487,7 +677,20 @@ def measure():
     # request's transaction (before 6a4031f, 8 at once left payments waiting on its own pool for good).
     parser.add_argument("--payment-clients", type=int, default=8, help="HTTP client threads in the payments phase")
     parser.add_argument("--plans", type=int, default=300, help="autopay plans in the plans phase")
+    parser.add_argument("--claims", type=int, default=2_000,
+                        help="insurance phase: claims built, scrubbed and written in process, and claims end to end")
+    parser.add_argument("--x12-claims", type=int, default=2_000,
+                        help="insurance phase: claims in the 837P that X12Interchange.parse and pyx12 read (2,000: 1.7 MB)")
+    parser.add_argument("--only", choices=["insurance"], help="run this phase alone, on the running services")
     args = parser.parse_args()
+
+    if args.only == "insurance":
+        rows, verdict = insurance_phase(args, cpu_meters())
+        print(f"\nClinicLedger bench (insurance phase only) — {datetime.date.today()}, {os.cpu_count()} cores")
+        for name, value in rows:
+            print(f"{name:42}{value:>12}")
+        print(f"\nbench: {verdict}")
+        return
 
     startup = {s: restart_and_time(s) for s in SERVICES}
     time.sleep(3)
@@ -551,6 +754,8 @@ def measure():
     plan_rate, plan_latencies = plans.create()
     installment_rate = plans.first_installments()
 
+    insurance_rows, insurance_verdict = insurance_phase(args, meters)
+
     broker = raw_broker(args.charges)
     pg1, pg4 = raw_postgres(1), raw_postgres(4)
     # The raw limit for the same messages per charge: persistent publishes confirmed every 100. (Publishing
@@ -575,6 +780,7 @@ def measure():
         (f"plans created/s over HTTP, {args.payment_clients} clients", f"{plan_rate:.1f}"),
         *[(f"plan creation latency p{p} (ms)", f"{percentile(plan_latencies, p):.1f}") for p in (50, 99)],
         (f"installments/s, {plans.count} due at once (end to end)", f"{installment_rate:.1f}"),
+        *insurance_rows,
         ("raw broker publish, confirm/100 (msg/s)", f"{broker['publish_confirm_every_100_per_second']}"),
         ("raw broker consume, prefetch 300 (msg/s)", f"{broker['consume_prefetch_300_per_second']}"),
         ("raw broker publish + consume (msg/s)", f"{broker['publish_and_consume_per_second']}"),
@@ -593,7 +799,7 @@ def measure():
           f"p99 {percentile(latencies, 99):.0f} ms at {args.rate}/s asked ({achieved:.0f}/s reached), idle RSS max {max(idle_rss.values()):.0f} MB, "
           f"start max {max(startup.values()):.2f} s; {pay_rate:.0f} card payments/s over HTTP "
           f"(p50 {percentile(pay_latencies, 50):.0f} ms, p99 {percentile(pay_latencies, 99):.0f} ms, {args.payment_clients} clients); "
-          f"{plan_rate:.0f} plans created/s, {installment_rate:.0f} plan installments/s end to end")
+          f"{plan_rate:.0f} plans created/s, {installment_rate:.0f} plan installments/s end to end; {insurance_verdict}")
 
 
 if __name__ == "__main__":

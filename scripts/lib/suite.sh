@@ -165,6 +165,7 @@ cmd_bench() {
   [ "$CLINICLEDGER_ENV" = bench ] || exec env CLINICLEDGER_ENV=bench "$ROOT/scripts/dev" bench "$@"
   fresh_environment
   swift build "${BUILD_FLAGS[@]}" --product broker-bench >/dev/null
+  swift build "${BUILD_FLAGS[@]}" --product insurance-bench >/dev/null
   load_env
   BIN_DIR="$BIN_DIR" RUN_DIR="$RUN_DIR" "$PYTHON" Tests/harness/bench.py "$@"
 }

@@ -8,6 +8,8 @@ import X12
 /// read by the same code as a real payer's.
 struct SimulatorClearinghouse: Clearinghouse {
     let settings: InsuranceSettings
+    /// The member book names people: sealed like every other body that does.
+    let sealed: SealedJSON
 
     func send(fileId: String, content: String, _ effects: some InsuranceEffects) async throws {
         guard let interchange = try? X12Interchange.parse(content, validatingEnvelope: false) else { return }
@@ -46,7 +48,7 @@ struct SimulatorClearinghouse: Clearinghouse {
             kind: coverage.kind ?? .dental, planName: coverage.groupNumber, benefits: coverage.benefits ?? PlanBenefits())
         try await effects.connection.query("""
             INSERT INTO simulator_members (payer_id, member_id, body) VALUES (\(coverage.payer.payerId), \(member.memberId),
-                \(try SealedJSON.plain(member))::jsonb)
+                \(try sealed.seal(member)))
             ON CONFLICT (payer_id, member_id) DO UPDATE SET body = EXCLUDED.body
             """, logger: effects.logger)
     }
@@ -57,9 +59,9 @@ struct SimulatorClearinghouse: Clearinghouse {
         let ids = Array(Set(named + named.map(RejectionRules.normalisedMemberId)))
         var book: [String: SimulatedMember] = [:]
         let rows = try await effects.connection.query(
-            "SELECT payer_id, body::text FROM simulator_members WHERE member_id = ANY(\(ids))", logger: effects.logger)
+            "SELECT payer_id, body FROM simulator_members WHERE member_id = ANY(\(ids))", logger: effects.logger)
         for try await (payer, body) in rows.decode((String, String).self) {
-            let member = try SealedJSON.decode(SimulatedMember.self, body)
+            let member = try sealed.open(SimulatedMember.self, body)
             book["\(payer)\n\(member.memberId)"] = member
         }
         return book

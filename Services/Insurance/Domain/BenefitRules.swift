@@ -42,40 +42,9 @@ enum BenefitRules {
     /// Orthodontic codes are capped by the orthodontic lifetime maximum (when the plan gives one).
     static func isOrthodontic(_ code: String) -> Bool { codeMatches(code, "D8000-D8999") }
 
-    /// "D0100-D0999" holds D0100 through D0999; "D1110" holds only itself. Codes of the same length compare
-    /// as text, which orders CDT ("D0120") and CPT ("99213") codes correctly.
+    /// "D0100-D0999" holds D0100 through D0999; "D1110" holds only itself.
     static func codeMatches(_ code: String, _ rangeText: String) -> Bool {
-        let code = code.uppercased().trimmingSpaces
-        let bounds = rangeText.uppercased().split(separator: "-").map { String($0).trimmingSpaces }
-        if bounds.count == 1 { return code == bounds[0] }
-        guard bounds.count == 2, code.count == bounds[0].count, code.count == bounds[1].count else { return false }
-        return bounds[0] <= code && code <= bounds[1]
-    }
-
-    // MARK: Calendar
-
-    /// The same day `months` months later (earlier when negative), clamped to the month's last day
-    /// (Jan 31 + 1 month = Feb 28/29).
-    static func adding(months: Int, to date: CalendarDate) -> CalendarDate {
-        let index = date.year * 12 + (date.month - 1) + months
-        let year = index / 12, month = index % 12 + 1
-        return CalendarDate(year: year, month: month, day: min(date.day, daysIn(month: month, year: year)))!
-    }
-
-    static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    /// The first day of the benefit year that holds `date`; the year starts on the 1st of `startMonth`
-    /// (absent or out of range: January).
-    static func benefitYearStart(of date: CalendarDate, startMonth: Int?) -> CalendarDate {
-        let month = (1...12).contains(startMonth ?? 1) ? (startMonth ?? 1) : 1
-        let year = date.month >= month ? date.year : date.year - 1
-        return CalendarDate(year: year, month: month, day: 1)!
+        CodeRange(rangeText)?.contains(code.trimmingSpaces) ?? false
     }
 
     // MARK: Money
@@ -174,7 +143,7 @@ struct EstimatePayerLedger: Sendable {
                 return (0, reductions)
             }
             if let wait = benefits.waitingPeriods?.first(where: { $0.category.lowercased() == category.name.lowercased() }) {
-                let from = BenefitRules.adding(months: wait.months, to: coverage.effectiveDate)
+                let from = ClaimCalendar.adding(months: wait.months, to: coverage.effectiveDate)
                 if date < from {
                     reduce(.waitingPeriod, base, "\(category.name) work is covered from \(from) (a \(wait.months)-month waiting period)")
                     return (0, reductions)

@@ -14,8 +14,10 @@ public enum ClaimChecks {
     public static func run(_ claim: Claim, today: CalendarDate, timelyFilingDays: Int, history: [(code: String, date: CalendarDate)],
                            feeSchedule: [PracticeFeeEntry], outcomes: [(payerId: String, code: String, denied: Bool)]) -> Result {
         let prior = history.map { PriorClaimedService(code: $0.code, serviceDate: $0.date) }
-        let scrubbed = Scrubber.scrub(claim, today: today, timelyFilingDays: timelyFilingDays, history: prior)
-        var checked = CodeSuggester.annotate(scrubbed.fixed, feeSchedule: feeSchedule)
+        // Suggestions first, so that a finding about a code can name the suggested one.
+        let scrubbed = Scrubber.scrub(CodeSuggester.annotate(claim, feeSchedule: feeSchedule), today: today,
+                                      timelyFilingDays: timelyFilingDays, history: prior)
+        var checked = scrubbed.fixed
         checked.findings = scrubbed.findings
         let model = DenialRiskModel(history: outcomes.map { DenialHistoryRow(payerId: $0.payerId, procedureCode: $0.code, denied: $0.denied) })
         checked.risk = model.risk(for: checked, openFindings: scrubbed.holding)

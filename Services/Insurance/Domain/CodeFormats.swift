@@ -95,9 +95,15 @@ enum ClaimCalendar {
     static func adding(months: Int, to date: CalendarDate) -> CalendarDate {
         let index = date.year * 12 + (date.month - 1) + months
         let year = index / 12, month = index % 12 + 1
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-        let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-        return CalendarDate(year: year, month: month, day: min(date.day, lengths[month - 1])) ?? date
+        return CalendarDate(year: year, month: month, day: min(date.day, daysIn(month: month, year: year))) ?? date
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     /// The first day of the benefit year that contains `date`; plans start it in `startMonth` (absent: January).

@@ -52,10 +52,10 @@ struct EstimateFrequencyTracker: Sendable {
     /// The dates that count for `limit`: `lowerBound` included, `upperBound` excluded.
     func window(of limit: FrequencyLimit, around date: CalendarDate) -> Range<CalendarDate> {
         if let months = limit.periodMonths {
-            return dayAfter(BenefitRules.adding(months: -months, to: date))..<dayAfter(date)
+            return dayAfter(ClaimCalendar.adding(months: -months, to: date))..<dayAfter(date)
         }
-        let start = BenefitRules.benefitYearStart(of: date, startMonth: planYearStartMonth)
-        return start..<BenefitRules.adding(months: 12, to: start)
+        let start = ClaimCalendar.benefitYearStart(of: date, startMonth: planYearStartMonth)
+        return start..<ClaimCalendar.adding(months: 12, to: start)
     }
 
     /// In words, for a reduction: "D1110 is covered 2 times per benefit year", "… 1 time in 12 months".
@@ -66,9 +66,9 @@ struct EstimateFrequencyTracker: Sendable {
     }
 
     private func dayAfter(_ date: CalendarDate) -> CalendarDate {
-        if date.day < BenefitRules.daysIn(month: date.month, year: date.year) {
+        if date.day < ClaimCalendar.daysIn(month: date.month, year: date.year) {
             return CalendarDate(year: date.year, month: date.month, day: date.day + 1)!
         }
-        return BenefitRules.adding(months: 1, to: CalendarDate(year: date.year, month: date.month, day: 1)!)
+        return ClaimCalendar.adding(months: 1, to: CalendarDate(year: date.year, month: date.month, day: 1)!)
     }
 }

@@ -80,9 +80,10 @@ enum EstimateFlow {
     /// The treatment's kind as plans' policy names it: the weightiest category among its lines.
     static func treatmentType(_ estimate: EstimateCalculated) -> String? {
         let codes = estimate.lines.map(\.procedure.code)
-        if codes.contains(where: { CodeRange("D8000-D8999")!.contains($0) }) { return "orthodontics" }
-        if codes.contains(where: { CodeRange("D2400-D2999")!.contains($0) || CodeRange("D5000-D6999")!.contains($0) }) { return "major" }
-        if codes.contains(where: { $0.hasPrefix("D") && !CodeRange("D0000-D1999")!.contains($0) }) { return "basic" }
+        func any(_ ranges: String...) -> Bool { codes.contains { code in ranges.contains { BenefitRules.codeMatches(code, $0) } } }
+        if any("D8000-D8999") { return "orthodontics" }
+        if any("D2400-D2999", "D5000-D6999") { return "major" }
+        if codes.contains(where: { $0.hasPrefix("D") && !BenefitRules.codeMatches($0, "D0000-D1999") }) { return "basic" }
         return codes.isEmpty ? nil : "preventive"
     }
 }

@@ -21,7 +21,7 @@ enum InboundFlow {
     static func receive(_ content: String, uploadedBy: String? = nil, _ context: InsuranceContext,
                         _ effects: inout some InsuranceEffects) async throws -> Outcome? {
         let files = context.files(effects)
-        guard let fileId = try await files.addInbound(content: content, at: effects.now) else { return nil }
+        guard let fileId = try await files.addInbound(content: content, uploadedBy: uploadedBy, at: effects.now) else { return nil }
         let interchange: X12Interchange
         do {
             interchange = try X12Interchange.parse(content)
@@ -37,7 +37,7 @@ enum InboundFlow {
         let before = effects
         try await savepoint("SAVEPOINT inbound", effects)
         do {
-            var state = Applied(clinicId: uploadedBy)
+            var state = Applied(uploadedBy: uploadedBy, clinicId: uploadedBy)
             for set in interchange.transactionSets {
                 switch set.id {
                 case "271": try await eligibility(set, fileId: fileId, &state, context, &effects)
@@ -68,9 +68,18 @@ enum InboundFlow {
 
     /// What applying one file found.
     struct Applied {
+        /// A person's upload applies only to their own clinic's claims and checks.
+        var uploadedBy: String?
         var clinicId: String?
         var unmatched: [String] = []
         var unknown: [String] = []
+
+        /// Whether the check a 271 answers may be touched by this file (an upload: only the uploader's).
+        func mayApply(check checkId: String, _ effects: some InsuranceEffects) async throws -> Bool {
+            guard let uploadedBy else { return true }
+            return try await CheckStore(connection: effects.connection, logger: effects.logger)
+                .check(checkId: checkId, clinicId: uploadedBy) != nil
+        }
     }
 
     private static func savepoint(_ statement: String, _ effects: some InsuranceEffects) async throws {
@@ -83,7 +92,7 @@ enum InboundFlow {
                                     _ effects: inout some InsuranceEffects) async throws {
         let result = EligibilityResponseReader.read(set)
         for member in result.members {
-            guard let trace = member.traceNumber,
+            guard let trace = member.traceNumber, try await state.mayApply(check: trace, effects),
                   try await EligibilityFlow.answered(checkId: trace, summary: EligibilitySummary(member, payer: result),
                                                      responseFileId: fileId, context, &effects)
             else {
@@ -104,7 +113,8 @@ enum InboundFlow {
         let ack = Acknowledgment999Reader.read(set)
         let store = context.claims(effects)
         let claims = try await store.claims("""
-            SELECT body FROM claims WHERE interchange_control_number = \(String(Int(ack.groupControlNumber) ?? -1)) FOR UPDATE
+            SELECT body FROM claims WHERE interchange_control_number = \(String(Int(ack.groupControlNumber) ?? -1))
+              AND (\(state.uploadedBy)::text IS NULL OR clinic_id = \(state.uploadedBy)) FOR UPDATE
             """)
         guard !claims.isEmpty else {
             // A 999 for a 270 of ours is fine (the 271 follows); for anything else it names what we did not send.
@@ -140,13 +150,16 @@ enum InboundFlow {
         ClaimAcknowledgment277Reader.read(set, into: &read)
         let store = context.claims(effects)
         for answer in read.claims {
-            guard var claim = try await store.load(claimId: answer.claimId, lock: true), claim.status == .accepted
-                    || claim.status == .submitted || claim.status == .resubmitted
-            else {
-                state.unmatched.append("277CA names claim \(answer.claimId), which insurance does not have waiting for an answer")
+            let found = try await store.load(claimId: answer.claimId, lock: true)
+            guard var claim = found, state.uploadedBy == nil || claim.clinicId == state.uploadedBy else {
+                state.unmatched.append("277CA names claim \(answer.claimId), which insurance does not know")
                 continue
             }
             state.clinicId = claim.clinicId
+            guard [.submitted, .resubmitted, .accepted].contains(claim.status) else {
+                state.unmatched.append("277CA answers claim \(answer.claimId), which is \(claim.status.rawValue), not waiting for an answer")
+                continue
+            }
             if answer.accepted {
                 if claim.status != .accepted { try claim.move(to: .accepted, at: Timestamp(effects.now), by: "clearinghouse", note: "277CA implies the 999") }
                 try claim.move(to: .acknowledged, at: Timestamp(effects.now), by: "clearinghouse", note: "277CA accepted for adjudication")

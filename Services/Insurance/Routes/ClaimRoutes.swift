@@ -82,13 +82,13 @@ enum ClaimRoutes {
         api.write(.post, "/v1/claims/:claimId/submit", .staff(.claimsSubmit),
                   summary: "Submit a held claim again after its facts arrived (the practice, a provider): scrubbed first",
                   idempotent: true, input: NoBody.self, output: ClaimView.self) { _, call, change in
-            try await edit(call, context, &change) { _ in }
+            try await edit(call, context, &change, correcting: false) { _ in }
         }
     }
 
     /// Refreshes the claim's parties from what insurance knows now, applies `body`, scrubs it; a clean claim
     /// goes out in this transaction, one with findings stays held (422 naming them).
-    static func edit(_ call: RouteCall, _ context: InsuranceContext, _ change: inout Change,
+    static func edit(_ call: RouteCall, _ context: InsuranceContext, _ change: inout Change, correcting: Bool = true,
                      _ body: (inout Claim) throws -> Void) async throws -> ClaimView {
         let claimId = try call.parameter("claimId")
         let store = context.claims(change)
@@ -107,8 +107,13 @@ enum ClaimRoutes {
         claim.parties = try await context.facts(change).parties(clinicId: claim.clinicId, coverage: coverage,
                                                                 providerIds: Set(claim.lines.map(\.providerId)))
         try body(&claim)
-        try claim.move(to: .corrected, at: Timestamp(change.now), by: call.caller.subject, note: "corrected by a person")
-        try change.audit("claim.corrected", objectType: "claim", objectId: claimId, summary: "corrected; frequency \(claim.frequencyCode)")
+        // A held claim that never went out goes out as submitted once its facts arrived; anything a person
+        // changed, or a claim the payer saw before, goes out again as a correction.
+        if correcting || claim.status != .held || claim.interchangeControlNumber != nil {
+            try claim.move(to: .corrected, at: Timestamp(change.now), by: call.caller.subject,
+                           note: correcting ? "corrected by a person" : "sent again by a person")
+            try change.audit("claim.corrected", objectType: "claim", objectId: claimId, summary: "corrected; frequency \(claim.frequencyCode)")
+        }
         guard try await ClaimFlow.prepare(&claim, context, &change) else {
             try await store.save(claim, appointmentId: nil, at: change.now)
             let holding = claim.findings.filter { !$0.fixable }

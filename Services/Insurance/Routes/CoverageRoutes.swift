@@ -4,6 +4,15 @@ import WebAPI
 
 extension CoverageUpdated: APIExample {}
 
+extension CheckStore.EligibilityCheck: APIExample {
+    static let example = CheckStore.EligibilityCheck(
+        checkId: "elg_bcdfghjklmnpqrstvwxz", patientId: "pat-1001", coverageId: "cov-77", appointmentId: "appt-5001",
+        status: "answered", requestFileId: "xf_bcdfghjklmnpqrstvwxz", responseFileId: "xf_cdfghjklmnpqrstvwxzb",
+        result: EligibilitySummary(active: true, memberFound: true, benefits: .example, notes: ["PLAN PAYS 100% PREVENTIVE"]),
+        problem: "the practice's billing NPI is missing: send clinic.practice.updated.v1", createdAt: Date(timeIntervalSince1970: 1_764_000_000),
+        answeredAt: Date(timeIntervalSince1970: 1_764_000_060))
+}
+
 /// A patient's coverage and benefits (what the clinic said, what the payer's 271 said), and eligibility checks.
 enum CoverageRoutes {
     struct CoverageView: APIExample {
@@ -39,35 +48,6 @@ enum CoverageRoutes {
         static let example = CheckRequest(patientId: "pat-1001", coverageId: "cov-77", appointmentId: "appt-5001")
     }
 
-    struct CheckView: APIExample {
-        var checkId: String
-        var patientId: String
-        var coverageId: String
-        var appointmentId: String?
-        /// waiting (the 270 went out), answered (the 271 was read), failed (see `problem`)
-        var status: String
-        var requestFileId: String?
-        var responseFileId: String?
-        var result: EligibilitySummary?
-        /// Why no 270 could go out, when status is `failed`.
-        var problem: String?
-        var createdAt: Date
-        var answeredAt: Date?
-
-        init(_ check: CheckStore.EligibilityCheck) {
-            (checkId, patientId, coverageId, appointmentId, status) = (check.checkId, check.patientId, check.coverageId,
-                                                                       check.appointmentId, check.status)
-            (requestFileId, responseFileId, result, problem) = (check.requestFileId, check.responseFileId, check.result, check.problem)
-            (createdAt, answeredAt) = (check.createdAt, check.answeredAt)
-        }
-
-        static let example = CheckView(CheckStore.EligibilityCheck(
-            checkId: "elg_bcdfghjklmnpqrstvwxz", patientId: "pat-1001", coverageId: "cov-77", appointmentId: "appt-5001",
-            status: "answered", requestFileId: "xf_bcdfghjklmnpqrstvwxz", responseFileId: "xf_cdfghjklmnpqrstvwxzb",
-            result: EligibilitySummary(active: true, memberFound: true, benefits: .example, notes: ["PLAN PAYS 100% PREVENTIVE"]),
-            problem: "the practice's billing NPI is missing: send clinic.practice.updated.v1", createdAt: Date(timeIntervalSince1970: 1_764_000_000), answeredAt: Date(timeIntervalSince1970: 1_764_000_060)))
-    }
-
     static func add(to api: APIRoutes, _ context: InsuranceContext) {
         api.write(.put, "/v1/patients/:patientId/coverage", .staff(.coverageUpdate),
                   summary: "Add or change one of the patient's coverages (the body is the coverage's full current state)",
@@ -95,7 +75,7 @@ enum CoverageRoutes {
 
         api.write(.post, "/v1/eligibility-checks", .staff(.claimsRead),
                   summary: "Ask the payer (270) whether the coverage is active and what is left; the 271 answers later",
-                  idempotent: true, input: CheckRequest.self, output: CheckView.self, status: .accepted) { request, call, change in
+                  idempotent: true, input: CheckRequest.self, output: CheckStore.EligibilityCheck.self, status: .accepted) { request, call, change in
             let started = try await EligibilityFlow.start(
                 clinicId: call.caller.clinicId, patientId: request.patientId, coverageId: request.coverageId,
                 appointmentId: request.appointmentId, context, &change)
@@ -103,17 +83,17 @@ enum CoverageRoutes {
                 throw APIError.unprocessable("patient \(request.patientId) has no coverage\(request.coverageId.map { " \($0)" } ?? "") to check",
                                              param: "coverageId", code: "coverage_missing")
             }
-            return CheckView(check)
+            return check
         }
 
         api.get("/v1/eligibility-checks/:checkId", .staff(.claimsRead), summary: "An eligibility check and what the 271 said",
-                output: CheckView.self) { call in
+                output: CheckStore.EligibilityCheck.self) { call in
             let checkId = try call.parameter("checkId")
             let found = try await context.read {
                 try await CheckStore(connection: $0.connection, logger: $0.logger).check(checkId: checkId, clinicId: call.caller.clinicId)
             }
             guard let found else { throw APIError.notFound("eligibility check", checkId) }
-            return CheckView(found.check)
+            return found.check
         }
     }
 }

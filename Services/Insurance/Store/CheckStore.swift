@@ -13,11 +13,12 @@ struct CheckStore {
         var patientId: String
         var coverageId: String
         var appointmentId: String?
-        /// waiting (270 sent), answered (271 read), failed (not sent: a fact missing)
+        /// waiting (the 270 went out), answered (the 271 was read), failed (see `problem`)
         var status: String
         var requestFileId: String?
         var responseFileId: String?
         var result: EligibilitySummary?
+        /// Why no 270 could go out, when status is `failed`.
         var problem: String?
         var createdAt: Date
         var answeredAt: Date?

@@ -60,11 +60,13 @@ struct FileStore {
 
     /// Records an inbound file once: nil when the same content was recorded before (a file picked up
     /// twice, or the same answer delivered again).
-    func addInbound(content: String, at now: Date) async throws -> String? {
+    /// A person's upload is told apart per clinic: one clinic's file never tells another that it was seen.
+    func addInbound(content: String, uploadedBy: String? = nil, at now: Date) async throws -> String? {
         let fileId = NewId.make("xf")
         let rows = try await connection.query("""
             INSERT INTO x12_files (file_id, direction, transaction_set, status, sha256, content, created_at)
-            VALUES (\(fileId), 'in', 'unknown', 'received', \(Self.digest(content)), \(try sealed.cipher.seal(content)), \(now))
+            VALUES (\(fileId), 'in', 'unknown', 'received', \(Self.digest(content, uploadedBy: uploadedBy)),
+                    \(try sealed.cipher.seal(content)), \(now))
             ON CONFLICT (sha256) WHERE direction = 'in' DO NOTHING RETURNING file_id
             """, logger: logger)
         for try await id in rows.decode(String.self) { return id }
@@ -164,8 +166,9 @@ struct FileStore {
         return items
     }
 
-    static func digest(_ content: String) -> String {
-        SHA256.hash(data: Data(content.utf8)).map { String(format: "%02x", $0) }.joined()
+    static func digest(_ content: String, uploadedBy: String? = nil) -> String {
+        let text = uploadedBy.map { "uploaded by \($0)\n" + content } ?? content
+        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }
 

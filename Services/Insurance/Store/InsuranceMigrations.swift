@@ -153,7 +153,7 @@ enum InsuranceMigrations {
             """,
         ]),
         Migration(3, "the embedded clearinghouse simulator: its members and the answers it has not delivered", [
-            "CREATE TABLE simulator_members (payer_id text NOT NULL, member_id text NOT NULL, body jsonb NOT NULL, PRIMARY KEY (payer_id, member_id))",
+            "CREATE TABLE simulator_members (payer_id text NOT NULL, member_id text NOT NULL, body text NOT NULL, PRIMARY KEY (payer_id, member_id))",
             "CREATE TABLE simulator_answers (seq bigserial PRIMARY KEY, content text NOT NULL, available_at timestamptz NOT NULL)",
         ]),
     ]
