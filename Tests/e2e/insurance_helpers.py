@@ -3,7 +3,6 @@ would (practice, providers, patients, coverages, appointments, charges), insuran
 insurance specialist's token, and pyx12 run on the X12 the suite wrote."""
 import datetime
 import io
-import json
 import uuid
 import zoneinfo
 
@@ -119,6 +118,31 @@ def complete(publisher, clinic, patient, appointment):
     body = {"appointmentId": appointment, "patientId": patient, "providerId": "prov-1",
             "completedAt": datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")}
     return publish(publisher, COMPLETED, clinic, body)
+
+
+def setup_clinic(publisher, clinic, patients, practice=True):
+    """The practice (unless `practice` is False), its provider and the patients, as the practice-management
+    system publishes them."""
+    last = [publish_provider(publisher, clinic)] + [publish_patient(publisher, clinic, p) for p in patients]
+    if practice:
+        last.append(publish_practice(publisher, clinic))
+    for event_id in last:
+        wait_consumed(event_id, service="insurance")
+
+
+def cover(publisher, clinic, body):
+    wait_consumed(publish_coverage(publisher, clinic, body), service="insurance")
+    return body
+
+
+def visit(publisher, clinic, patient_id, charges, appointment=None):
+    """The visit's charges (through payments), then the appointment completed: the claim is built."""
+    appointment = appointment or f"appt-{uuid.uuid4().hex[:8]}"
+    for body in charges:
+        body["appointmentId"] = appointment
+    post_charges(publisher, clinic, charges)
+    wait_consumed(complete(publisher, clinic, patient_id, appointment), service="insurance")
+    return appointment
 
 
 def claims(clinic, patient=None, status=None):

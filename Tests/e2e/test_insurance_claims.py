@@ -10,38 +10,16 @@ import pytest
 
 from conftest import audit_verify, sql, wait_until
 from insurance_helpers import (
-    ACCEPTED, ACKNOWLEDGED, ALERT, ESTIMATED, HELD, REJECTED, SCHEDULED, SUBMITTED, call, charge, claim_of, claims,
-    clinic_day, complete, coverage_body, dental_benefits, post_charges, publish_coverage, publish_patient,
-    publish_practice, publish_provider, pyx12_errors, wait_claim_status, x12_files, x12_text)
-from payments_helpers import EventWatcher, publish, usd, wait_consumed
+    ACCEPTED, ACKNOWLEDGED, ALERT, ESTIMATED, HELD, REJECTED, SCHEDULED, SUBMITTED, call, charge, claims, cover,
+    coverage_body, dental_benefits, publish_coverage, pyx12_errors, setup_clinic, visit, wait_claim_status, x12_files,
+    x12_text)
+from payments_helpers import EventWatcher, publish, usd
 
 EVENTS = (SUBMITTED, ACCEPTED, ACKNOWLEDGED, REJECTED, HELD, ESTIMATED, ALERT)
 
 
 def patient(tag):
     return f"pat-ins-{tag}-{uuid.uuid4().hex[:6]}"
-
-
-def setup_clinic(publisher, clinic, patients):
-    """The practice, its provider and the patients, as the practice-management system publishes them."""
-    last = [publish_practice(publisher, clinic), publish_provider(publisher, clinic)]
-    last += [publish_patient(publisher, clinic, p) for p in patients]
-    for event_id in last:
-        wait_consumed(event_id, service="insurance")
-
-
-def cover(publisher, clinic, body):
-    wait_consumed(publish_coverage(publisher, clinic, body), service="insurance")
-    return body
-
-
-def visit(publisher, clinic, patient_id, charges, appointment=None):
-    appointment = appointment or f"appt-{uuid.uuid4().hex[:8]}"
-    for body in charges:
-        body["appointmentId"] = appointment
-    post_charges(publisher, clinic, charges)
-    wait_consumed(complete(publisher, clinic, patient_id, appointment), service="insurance")
-    return appointment
 
 
 def test_claims_are_scrubbed_submitted_acknowledged_and_a_rejection_is_fixed(publisher, clinic_id, tmp_path):

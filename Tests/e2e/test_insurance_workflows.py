@@ -14,9 +14,9 @@ import uuid
 from conftest import sql, token, wait_until
 from insurance_helpers import (
     ACCEPTED, ACKNOWLEDGED, ESTIMATE_ACCEPTED, ESTIMATED, HELD, REJECTED, SUBMITTED, TREATMENT_PLAN, call, charge,
-    claim_by_id, claim_of, claim_transaction, claims, complete, coverage_body, paused_exchange, let_job_run,
-    post_charges, publish_coverage, publish_patient, publish_practice, publish_provider, rejecting_999,
-    wait_claim_id_status, wait_claim_status, x12_files, x12_segments, x12_text)
+    claim_by_id, claim_of, claim_transaction, claims, cover, coverage_body, paused_exchange, let_job_run, post_charges,
+    publish_practice, rejecting_999, setup_clinic, visit, wait_claim_id_status, wait_claim_status, x12_files,
+    x12_segments, x12_text)
 from payments_helpers import EventWatcher, moved_clock, publish, q, usd, wait_consumed
 
 EVENTS = (SUBMITTED, ACCEPTED, ACKNOWLEDGED, REJECTED, HELD, ESTIMATED, ESTIMATE_ACCEPTED)
@@ -24,31 +24,6 @@ EVENTS = (SUBMITTED, ACCEPTED, ACKNOWLEDGED, REJECTED, HELD, ESTIMATED, ESTIMATE
 
 def patient(tag):
     return f"pat-wf-{tag}-{uuid.uuid4().hex[:6]}"
-
-
-def setup_clinic(publisher, clinic, patients, practice=True):
-    """The practice (unless `practice` is False), its provider and the patients, as the practice-management
-    system publishes them."""
-    last = [publish_provider(publisher, clinic)] + [publish_patient(publisher, clinic, p) for p in patients]
-    if practice:
-        last.append(publish_practice(publisher, clinic))
-    for event_id in last:
-        wait_consumed(event_id, service="insurance")
-
-
-def cover(publisher, clinic, body):
-    wait_consumed(publish_coverage(publisher, clinic, body), service="insurance")
-    return body
-
-
-def visit(publisher, clinic, patient_id, charges, appointment=None):
-    """The visit's charges (through payments), then the appointment completed: the claim is built."""
-    appointment = appointment or f"appt-{uuid.uuid4().hex[:8]}"
-    for body in charges:
-        body["appointmentId"] = appointment
-    post_charges(publisher, clinic, charges)
-    wait_consumed(complete(publisher, clinic, patient_id, appointment), service="insurance")
-    return appointment
 
 
 def wait_claim_exists(clinic, patient_id, timeout=60):

@@ -84,7 +84,7 @@ def insurance_world(clinic, own):
     from insurance_helpers import (
         call, charge, complete, coverage_body, post_charges, publish_coverage, publish_patient, publish_practice,
         publish_provider)
-    from payments_helpers import publish, wait_consumed
+    from payments_helpers import wait_consumed
     publisher = Publisher()
     for event_id in [publish_practice(publisher, clinic), publish_provider(publisher, clinic),
                      publish_patient(publisher, clinic, own)]:
