@@ -555,17 +555,22 @@ class InsuranceClaims:
         published += time.time() - completing
         self.connection.close()
         deadline = time.time() + 600
-        while self.count_of("claims", "AND status = 'acknowledged'") < self.count:
+        while not self.all_acknowledged(total):
             if time.time() > deadline:
-                raise NotMeasured(f"insurance phase: {self.count_of('claims', 'AND status = ' + repr('acknowledged'))} of "
-                                  f"{self.count} claims acknowledged after 600 s ({self.statuses()})")
+                raise NotMeasured(f"insurance phase: not every claim acknowledged after 600 s ({self.statuses()})")
             if self.count_of("claims", "AND status IN ('held', 'rejected')"):
                 raise NotMeasured(f"insurance phase: claims were held or rejected ({self.statuses()})")
         seconds = time.time() - started
-        claims = self.count_of("claims")
-        if claims != self.count:
-            raise NotMeasured(f"insurance phase: {claims} claims for {self.count} visits ({self.statuses()})")
-        return self.count / seconds, published
+        self.claims = self.count_of("claims")
+        if self.claims < self.count:
+            raise NotMeasured(f"insurance phase: {self.claims} claims for {self.count} visits ({self.statuses()})")
+        return self.claims / seconds, published
+
+    def all_acknowledged(self, charges):
+        """Every charge is on a claim and every claim is acknowledged. (A visit may become two claims: the claims
+        job takes 500 charges at a time, and a visit's charges can fall on both sides.)"""
+        return (self.count_of("charges", "AND claim_id IS NOT NULL AND claim_id <> 'self_pay'") == charges
+                and self.count_of("claims", "AND status <> 'acknowledged'") == 0)
 
     def statuses(self):
         return sql(f"SELECT string_agg(status || ' ' || n, ', ') FROM (SELECT status, count(*) AS n FROM insurance.claims "
@@ -592,6 +597,7 @@ def insurance_phase(args, meters):
         ("  X12Interchange.parse (MB/s)", f"{pure['parse_mb_per_second']:.1f}"),
         ("  pyx12, parse + validate (MB/s)", f"{pure['pyx12_mb_per_second']:.2f}"),
         (f"claims end to end, {args.claims} visits", ""),
+        ("  claims acknowledged", f"{claims.claims}"),
         ("  charged to acknowledged (claims/s)", f"{end_to_end:.1f}"),
         ("  publishing charges + completions (s)", f"{publish_seconds:.1f}"),
         ("  CPU % insurance / payments / Postgres", f"{cpu['insurance']:.0f} / {cpu['payments']:.0f} / {cpu['postgres']:.0f}"),
