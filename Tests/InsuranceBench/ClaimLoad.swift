@@ -20,7 +20,8 @@ struct ClaimLoad {
     let today: CalendarDate
     let visits: [Visit]
     let feeSchedule: [PracticeFeeEntry]
-    let outcomes: [(payerId: String, code: String, denied: Bool)]
+    /// The denial-risk model of the practice's adjudicated history (built once, as the service does per batch).
+    let risk: DenialRiskModel
 
     /// - Parameters:
     ///   - medicalPercent: the share of patients with medical (837P) rather than dental (837D) coverage.
@@ -73,9 +74,10 @@ struct ClaimLoad {
         }
         let payers = Self.dentalPayers.map(\.payerId) + Self.medicalPayers.map(\.payerId)
         let codes = Self.words.keys.sorted()
-        outcomes = (0..<outcomeCount).map { _ in
-            (payers.randomElement(using: &random)!, codes.randomElement(using: &random)!, Int.random(in: 0..<100, using: &random) < 6)
-        }
+        risk = DenialRiskModel(history: (0..<outcomeCount).map { _ in
+            DenialHistoryRow(payerId: payers.randomElement(using: &random)!, procedureCode: codes.randomElement(using: &random)!,
+                             denied: Int.random(in: 0..<100, using: &random) < 6)
+        })
     }
 
     /// The visit's claims, as insurance builds them from the recorded charges (one per visit here).

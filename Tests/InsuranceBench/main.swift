@@ -110,7 +110,7 @@ func best(of runs: Int = 3, _ work: () throws -> Void) rethrows -> Double {
 /// Checks every claim as ClaimFlow.prepare does (the patient's history less the claim's own lines).
 func check(_ claim: Claim, of visit: ClaimLoad.Visit, in load: ClaimLoad) -> ClaimChecks.Result {
     ClaimChecks.run(claim, today: load.today, timelyFilingDays: 365, history: visit.history, feeSchedule: load.feeSchedule,
-                    outcomes: load.outcomes)
+                    risk: load.risk)
 }
 
 func rate(_ count: Int, _ seconds: Double) -> Int { Int((Double(count) / seconds).rounded()) }

@@ -51,7 +51,7 @@ struct FileDropClearinghouse: Clearinghouse {
         try FileManager.default.createDirectory(at: processed, withIntermediateDirectories: true)
         var found: [String] = []
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { !$0.hasPrefix(".") }.sorted()
-        for name in names.prefix(50) {
+        for name in names.prefix(500) {
             let url = directory.appendingPathComponent(name)
             // Not UTF-8 is still a file a person must see: read it as Latin-1 rather than drop it.
             let data = try Data(contentsOf: url)

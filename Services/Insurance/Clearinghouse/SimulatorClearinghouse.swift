@@ -29,7 +29,7 @@ struct SimulatorClearinghouse: Clearinghouse {
         var answers: [(Int64, String)] = []
         let rows = try await effects.connection.query("""
             DELETE FROM simulator_answers WHERE seq IN (
-                SELECT seq FROM simulator_answers WHERE available_at <= \(effects.now) ORDER BY seq LIMIT 50 FOR UPDATE SKIP LOCKED)
+                SELECT seq FROM simulator_answers WHERE available_at <= \(effects.now) ORDER BY seq LIMIT 500 FOR UPDATE SKIP LOCKED)
             RETURNING seq, content
             """, logger: effects.logger)
         for try await (seq, content) in rows.decode((Int64, String).self) { answers.append((seq, content)) }

@@ -12,14 +12,13 @@ public enum ClaimChecks {
     }
 
     public static func run(_ claim: Claim, today: CalendarDate, timelyFilingDays: Int, history: [(code: String, date: CalendarDate)],
-                           feeSchedule: [PracticeFeeEntry], outcomes: [(payerId: String, code: String, denied: Bool)]) -> Result {
+                           feeSchedule: [PracticeFeeEntry], risk model: DenialRiskModel) -> Result {
         let prior = history.map { PriorClaimedService(code: $0.code, serviceDate: $0.date) }
         // Suggestions first, so that a finding about a code can name the suggested one.
         let scrubbed = Scrubber.scrub(CodeSuggester.annotate(claim, feeSchedule: feeSchedule), today: today,
                                       timelyFilingDays: timelyFilingDays, history: prior)
         var checked = scrubbed.fixed
         checked.findings = scrubbed.findings
-        let model = DenialRiskModel(history: outcomes.map { DenialHistoryRow(payerId: $0.payerId, procedureCode: $0.code, denied: $0.denied) })
         checked.risk = model.risk(for: checked, openFindings: scrubbed.holding)
         return Result(claim: checked, fixed: scrubbed.findings.filter(\.fixable), blocking: scrubbed.holding)
     }

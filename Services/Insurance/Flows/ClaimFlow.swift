@@ -9,14 +9,21 @@ import X12
 enum ClaimFlow {
     /// Charges of covered patients whose visit is over (appointment completed, or recorded a batch period
     /// ago without an appointment) become draft claims; charges of uncovered patients are marked self-pay.
-    static func buildClaims(_ context: InsuranceContext, _ effects: inout some InsuranceEffects, limit: Int = 500) async throws -> Int {
+    static func buildClaims(_ context: InsuranceContext, _ effects: inout some InsuranceEffects, limit: Int = 300) async throws -> Int {
         let batchBefore = effects.now.addingTimeInterval(-Double(context.settings.batchAfterHours) * 3600)
+        // Whole patients per run (a limit on charges could cut a visit in two claims).
         let rows = try await effects.connection.query("""
+            WITH claimable AS (
+                SELECT c.clinic_id, c.patient_id, c.charge_id, c.recorded_at FROM charges c
+                LEFT JOIN appointments a ON a.clinic_id = c.clinic_id AND a.appointment_id = c.appointment_id
+                WHERE c.claim_id IS NULL AND NOT c.reversed
+                  AND (a.completed_at IS NOT NULL OR (c.appointment_id IS NULL AND c.recorded_at <= \(batchBefore)))),
+            patients AS (
+                SELECT clinic_id, patient_id FROM claimable GROUP BY clinic_id, patient_id ORDER BY min(recorded_at) LIMIT \(limit))
             SELECT c.clinic_id, c.body::text FROM charges c
-            LEFT JOIN appointments a ON a.clinic_id = c.clinic_id AND a.appointment_id = c.appointment_id
-            WHERE c.claim_id IS NULL AND NOT c.reversed
-              AND (a.completed_at IS NOT NULL OR (c.appointment_id IS NULL AND c.recorded_at <= \(batchBefore)))
-            ORDER BY c.recorded_at LIMIT \(limit) FOR UPDATE OF c SKIP LOCKED
+            JOIN claimable k ON k.clinic_id = c.clinic_id AND k.charge_id = c.charge_id
+            JOIN patients p ON p.clinic_id = k.clinic_id AND p.patient_id = k.patient_id
+            ORDER BY c.recorded_at FOR UPDATE OF c SKIP LOCKED
             """, logger: effects.logger)
         var byPatient: [String: [ChargeRecorded]] = [:]
         for try await (clinicId, body) in rows.decode((String, String).self) {
@@ -67,14 +74,17 @@ enum ClaimFlow {
     /// Scrubs a draft or corrected claim: fixable findings are fixed (and audited); the expected insurance
     /// portion and the denial risk are computed; a claim with findings left is held (and announced).
     /// Returns whether the claim may go out.
-    static func prepare(_ claim: inout Claim, _ context: InsuranceContext, _ effects: inout some InsuranceEffects) async throws -> Bool {
+    /// `risk`: the clinic's denial-risk model when the caller has it (a batch builds it once per clinic).
+    static func prepare(_ claim: inout Claim, risk: DenialRiskModel? = nil, _ context: InsuranceContext,
+                        _ effects: inout some InsuranceEffects) async throws -> Bool {
         let facts = context.facts(effects)
         let history = try await facts.procedureHistory(clinicId: claim.clinicId, patientId: claim.patientId)
             .filter { entry in !claim.lines.contains { $0.procedure.code == entry.code && $0.serviceDate == entry.date } }
         let schedule = try await facts.feeSchedule(clinicId: claim.clinicId, payerId: "")
-        let outcomes = try await context.claims(effects).outcomes(clinicId: claim.clinicId)
+        let model: DenialRiskModel
+        if let risk { model = risk } else { model = try await context.claims(effects).denialRisk(clinicId: claim.clinicId) }
         let result = ClaimChecks.run(claim, today: context.settings.today(effects.now), timelyFilingDays: context.settings.timelyFilingDays,
-                                     history: history, feeSchedule: schedule, outcomes: outcomes)
+                                     history: history, feeSchedule: schedule, risk: model)
         for fixed in result.fixed {
             try effects.note("claim.autofixed", clinicId: claim.clinicId, objectType: "claim", objectId: claim.claimId,
                              summary: "\(fixed.code): \(fixed.message)")
@@ -170,14 +180,16 @@ enum ClaimFlow {
 
     /// Scrubs claims waiting to go out (drafts, corrections) and submits the clean ones, one interchange per
     /// clinic and kind.
-    static func sendReady(_ context: InsuranceContext, _ effects: inout some InsuranceEffects, limit: Int = 200) async throws {
+    static func sendReady(_ context: InsuranceContext, _ effects: inout some InsuranceEffects, limit: Int = 1000) async throws {
         let store = context.claims(effects)
         let waiting = try await store.claims("""
             SELECT body FROM claims WHERE status IN ('draft', 'corrected') ORDER BY updated_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
             """)
         var ready: [String: [Claim]] = [:]
+        var models: [String: DenialRiskModel] = [:]
         for var claim in waiting {
-            if try await prepare(&claim, context, &effects) {
+            if models[claim.clinicId] == nil { models[claim.clinicId] = try await store.denialRisk(clinicId: claim.clinicId) }
+            if try await prepare(&claim, risk: models[claim.clinicId], context, &effects) {
                 ready["\(claim.clinicId)\n\(claim.kind.rawValue)", default: []].append(claim)
             } else {
                 try await store.save(claim, appointmentId: nil, at: effects.now)

@@ -18,7 +18,7 @@ enum ClaimJobs {
     static func exchange(_ context: InsuranceContext) -> ScheduledJob {
         ScheduledJob(name: "insurance.exchange", schedule: .every(seconds: context.settings.exchangeEverySeconds)) { _, change in
             let files = context.files(change)
-            for file in try await files.pendingOutbound(limit: 50) {
+            for file in try await files.pendingOutbound(limit: 200) {
                 try await context.clearinghouse.send(fileId: file.fileId, content: file.content, change)
                 try await files.markSent(fileId: file.fileId, at: change.now)
             }

@@ -49,15 +49,15 @@ struct ClaimStore {
             "UPDATE charges SET claim_id = \(claimId) WHERE clinic_id = \(clinicId) AND charge_id = ANY(\(chargeIds))", logger: logger)
     }
 
-    /// What each payer did with each code before: the denial-risk history.
-    func outcomes(clinicId: String) async throws -> [(payerId: String, code: String, denied: Bool)] {
-        var rows: [(payerId: String, code: String, denied: Bool)] = []
-        for try await row in try await connection.query(
+    /// What each payer did with each code before: the denial-risk model learns from it.
+    func denialRisk(clinicId: String) async throws -> DenialRiskModel {
+        var rows: [DenialHistoryRow] = []
+        for try await (payer, code, denied) in try await connection.query(
             "SELECT payer_id, code, denied FROM claim_outcomes WHERE clinic_id = \(clinicId)", logger: logger
         ).decode((String, String, Bool).self) {
-            rows.append((row.0, row.1, row.2))
+            rows.append(DenialHistoryRow(payerId: payer, procedureCode: code, denied: denied))
         }
-        return rows
+        return DenialRiskModel(history: rows)
     }
 
     func recordOutcome(_ claim: Claim, denied: Bool) async throws {
