@@ -126,6 +126,9 @@ public final class RouteCatalog: Sendable {
         }
         if let input = route.input {
             operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": input]]]
+        }
+        // A body can be refused (422); an Idempotency-Key reused for another request (422) or still in flight (409).
+        if route.input != nil || route.idempotent {
             for code in ["409", "422"] { responses[code] = error }
         }
         if !parameters.isEmpty { operation["parameters"] = .array(parameters) }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A type whose JSON Schema says more than its encoded shape: a format, a pattern, a set of values.
 public protocol SchemaDescribing {
     static var jsonSchema: JSONValue { get }
@@ -34,5 +36,10 @@ extension CalendarDate: SchemaDescribing {
 }
 
 extension Timestamp: SchemaDescribing {
+    public static var jsonSchema: JSONValue { ["type": "string", "format": "date-time"] }
+}
+
+/// API answers carry `Date`s too; the suite's coders write them as RFC 3339 text.
+extension Date: SchemaDescribing {
     public static var jsonSchema: JSONValue { ["type": "string", "format": "date-time"] }
 }
