@@ -160,10 +160,10 @@ private func simulatorBook(_ payerId: String, _ memberId: String) -> SimulatedMe
     }
 
     @Test func npiCheckDigits() {
-        #expect(ClaimProblems.npiIsValid("1234567893"))
-        #expect(ClaimProblems.npiIsValid("1245319599"))
-        #expect(!ClaimProblems.npiIsValid("1234567890"))
-        #expect(!ClaimProblems.npiIsValid("123456789"))
+        #expect(NPI.isValid("1234567893"))
+        #expect(NPI.isValid("1245319599"))
+        #expect(!NPI.isValid("1234567890"))
+        #expect(!NPI.isValid("123456789"))
         #expect(ClaimProblems.needsTooth("D2391") && ClaimProblems.needsTooth("D7140") && !ClaimProblems.needsTooth("D1110"))
     }
 }

@@ -92,13 +92,13 @@ public enum ClearinghouseSimulator {
             sourceIsPayer: false, sourceName: nonEmpty(receiver?[3], "CLEARINGHOUSE"), sourceId: nonEmpty(receiver?[9], original.receiverID),
             receiverName: nonEmpty(submitter?[3], "SUBMITTER"), receiverId: nonEmpty(submitter?[9], original.senderID),
             batchTrace: nonEmpty(set.segments.first { $0.id == "BHT" }?[3], set.controlNumber), received: today, processed: today,
-            time: String(date.hour).leftPadded(2) + String(date.minute).leftPadded(2), claims: acks)
+            time: ClaimX12Values.time(date), claims: acks)
     }
 
     /// "PCN" + YYMMDD + the 837's ISA13 + the claim's place in the set: the same input gives the same number.
     static func payerClaimNumber(date: X12Writer.DateTime, interchange: String, claim: Int) -> String {
-        let day = String(date.year % 100).leftPadded(2) + String(date.month).leftPadded(2) + String(date.day).leftPadded(2)
-        return "PCN" + day + interchange + String(claim).leftPadded(3)
+        let day = ClaimX12Values.date(date).dropFirst(2)  // YYMMDD
+        return "PCN" + day + interchange + ClaimX12Values.pad(claim, 3)
     }
 
     /// One 271 set per 270 set, in one HB group.
@@ -110,14 +110,14 @@ public enum ClearinghouseSimulator {
         for inquiry in original.transactionSets where inquiry.id == "270" {
             let payer = inquiry.segments.first { $0.id == "NM1" && $0[1] == "PR" }?[9] ?? ""
             let asked = inquiry.segments.first { $0.id == "NM1" && $0[1] == "IL" }?[9] ?? ""
-            let normalised = ClaimProblems.normalised(asked)
+            let normalised = RejectionRules.normalisedMemberId(asked)
             let member = members(payer, asked)
             let known = member == nil && !asked.isEmpty && normalised != asked && members(payer, normalised) != nil
             let segments = EligibilityAnswer.segments(
                 answering: inquiry, member: member, normalisedIdKnown: known, date: today,
-                time: String(date.hour).leftPadded(2) + String(date.minute).leftPadded(2))
+                time: ClaimX12Values.time(date))
             sets.append(X12Writer.TransactionSet(
-                id: "271", controlNumber: String(sets.count + 1).leftPadded(4), implementationConvention: "005010X279A1",
+                id: "271", controlNumber: ClaimX12Values.pad(sets.count + 1, 4), implementationConvention: "005010X279A1",
                 segments: segments))
         }
         return envelope(original, group: "HB", version: "005010X279A1", sets: sets, controlNumber: controlNumber, date: date)
@@ -145,11 +145,6 @@ public enum ClearinghouseSimulator {
     }
 }
 
-extension String {
-    /// Zero-padded on the left to `width`.
-    fileprivate func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
-}
-
 /// What the simulated payer rejects a claim for, each as a 277CA status with our "[location] words" message.
 enum ClaimProblems {
     struct Problem {
@@ -163,18 +158,18 @@ enum ClaimProblems {
         var problems: [Problem] = []
         if members(claim.payerId, claim.memberId) == nil {
             var message = "[2010BA NM109] subscriber id not found (\(claim.memberId))"
-            let normalised = normalised(claim.memberId)
+            let normalised = RejectionRules.normalisedMemberId(claim.memberId)
             if normalised != claim.memberId, let member = members(claim.payerId, normalised) {
                 message += "; expected \(member.memberId)"
             }
             problems.append(Problem(statuses: [ClaimStatusCode(category: "A3", code: "33", entity: "IL")], message: clean(message)))
         }
-        if !npiIsValid(claim.billingNpi) {
+        if !NPI.isValid(claim.billingNpi) {
             problems.append(Problem(
                 statuses: [ClaimStatusCode(category: "A7", code: "562", entity: "85")],
                 message: clean("[2010AA NM109] billing provider NPI (\(claim.billingNpi)) fails the check digit")))
         }
-        for npi in claim.renderingNpis where !npiIsValid(npi) {
+        for npi in claim.renderingNpis where !NPI.isValid(npi) {
             problems.append(Problem(
                 statuses: [ClaimStatusCode(category: "A7", code: "562", entity: "82")],
                 message: clean("[2310B NM109] rendering provider NPI (\(npi)) fails the check digit")))
@@ -191,24 +186,6 @@ enum ClaimProblems {
                     + ClearinghouseDecimal.text(lines, digits: 2)))
         }
         return problems
-    }
-
-    /// How payers print member ids: capitals and digits only, no spaces, dashes or other marks
-    /// (the form `RejectionRules` corrects a rejected id to).
-    static func normalised(_ id: String) -> String {
-        String(id.uppercased().unicodeScalars.filter { ("A"..."Z").contains($0) || ("0"..."9").contains($0) }.map(Character.init))
-    }
-
-    /// 10 digits whose last is the Luhn check digit of "80840" + the first nine.
-    static func npiIsValid(_ npi: String) -> Bool {
-        let digits = npi.compactMap { $0.wholeNumberValue }
-        guard npi.count == 10, digits.count == 10 else { return false }
-        var sum = 24  // the prefix 80840, doubled as the Luhn rule would double it
-        for (index, digit) in digits.prefix(9).reversed().enumerated() {
-            let value = index % 2 == 0 ? digit * 2 : digit
-            sum += value > 9 ? value - 9 : value
-        }
-        return (10 - sum % 10) % 10 == digits[9]
     }
 
     /// Restorations, endodontics and extractions are on a tooth: D2xxx, D3xxx, D7xxx.

@@ -47,11 +47,13 @@ enum EligibilityFlow {
         return check
     }
 
-    /// A 271 answered check `checkId`: record it, update the coverage, alert, estimate the appointment's work.
-    static func answered(checkId: String, summary: EligibilitySummary, responseFileId: String, _ context: InsuranceContext,
-                         _ effects: inout some InsuranceEffects) async throws -> Bool {
+    /// A 271 answered check `checkId` (of `onlyClinic`, for a person's upload): record it, update the coverage,
+    /// alert, estimate the appointment's work. Returns the check's clinic, or nil when no waiting check matches.
+    static func answered(checkId: String, onlyClinic: String?, summary: EligibilitySummary, responseFileId: String,
+                         _ context: InsuranceContext, _ effects: inout some InsuranceEffects) async throws -> String? {
         let checks = CheckStore(connection: effects.connection, logger: effects.logger)
-        guard let (clinicId, check) = try await checks.check(checkId: checkId), check.status == "waiting" else { return false }
+        guard let (clinicId, check) = try await checks.check(checkId: checkId, clinicId: onlyClinic), check.status == "waiting"
+        else { return nil }
         try await checks.answer(checkId: checkId, responseFileId: responseFileId, result: summary, at: effects.now)
         let facts = context.facts(effects)
         try await facts.recordEligibility(clinicId: clinicId, coverageId: check.coverageId,
@@ -65,14 +67,14 @@ enum EligibilityFlow {
         }
         guard summary.memberFound else {
             try alert(.memberNotFound, "The payer does not know this member: " + summary.notes.joined(separator: "; "))
-            return true
+            return clinicId
         }
         guard summary.active else {
             try alert(.inactive, "The payer says the coverage is not active" + (summary.notes.isEmpty ? "" : ": " + summary.notes.joined(separator: "; ")))
-            return true
+            return clinicId
         }
         guard let appointmentId = check.appointmentId,
-              let appointment = try await facts.appointment(clinicId: clinicId, appointmentId: appointmentId) else { return true }
+              let appointment = try await facts.appointment(clinicId: clinicId, appointmentId: appointmentId) else { return clinicId }
         let estimate = try await EstimateFlow.estimate(
             clinicId: clinicId, patientId: check.patientId, procedures: appointment.planned, treatmentPlanId: nil,
             appointmentId: appointmentId, context, &effects)
@@ -81,6 +83,6 @@ enum EligibilityFlow {
                       "The planned treatment needs \(shortfall.needed.display) from the payer; \(shortfall.remaining.display) of the annual maximum is left",
                       remaining: shortfall.remaining, planned: shortfall.needed)
         }
-        return true
+        return clinicId
     }
 }

@@ -73,13 +73,6 @@ enum InboundFlow {
         var clinicId: String?
         var unmatched: [String] = []
         var unknown: [String] = []
-
-        /// Whether the check a 271 answers may be touched by this file (an upload: only the uploader's).
-        func mayApply(check checkId: String, _ effects: some InsuranceEffects) async throws -> Bool {
-            guard let uploadedBy else { return true }
-            return try await CheckStore(connection: effects.connection, logger: effects.logger)
-                .check(checkId: checkId, clinicId: uploadedBy) != nil
-        }
     }
 
     private static func savepoint(_ statement: String, _ effects: some InsuranceEffects) async throws {
@@ -92,14 +85,15 @@ enum InboundFlow {
                                     _ effects: inout some InsuranceEffects) async throws {
         let result = EligibilityResponseReader.read(set)
         for member in result.members {
-            guard let trace = member.traceNumber, try await state.mayApply(check: trace, effects),
-                  try await EligibilityFlow.answered(checkId: trace, summary: EligibilitySummary(member, payer: result),
-                                                     responseFileId: fileId, context, &effects)
+            guard let trace = member.traceNumber,
+                  let clinicId = try await EligibilityFlow.answered(
+                    checkId: trace, onlyClinic: state.uploadedBy, summary: EligibilitySummary(member, payer: result),
+                    responseFileId: fileId, context, &effects)
             else {
                 state.unmatched.append("271 answers an eligibility check insurance does not know or already has (trace \(member.traceNumber ?? "none"), member \(member.memberId ?? "?"))")
                 continue
             }
-            state.clinicId = try await CheckStore(connection: effects.connection, logger: effects.logger).check(checkId: trace)?.clinicId
+            state.clinicId = clinicId
         }
         if result.members.isEmpty {
             state.unmatched.append("271 names no subscriber or dependent: " + result.rejections.map(\.reason).joined(separator: "; "))

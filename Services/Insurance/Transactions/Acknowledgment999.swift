@@ -194,7 +194,7 @@ public enum Acknowledgment999Writer {
         for (index, group) in original.functionalGroups.enumerated() {
             let mine = Array(remaining.prefix(group.transactionSets.count))
             remaining = remaining.dropFirst(mine.count)
-            sets.append(transactionSet(for: group, results: mine, controlNumber: digits(index + 1, 4)))
+            sets.append(transactionSet(for: group, results: mine, controlNumber: ClaimX12Values.pad(index + 1, 4)))
         }
         let first = original.functionalGroups.first
         return X12Writer.Interchange(
@@ -242,10 +242,5 @@ public enum Acknowledgment999Writer {
                                    X12Element(String(accepted))))
         return X12Writer.TransactionSet(id: "999", controlNumber: controlNumber, implementationConvention: "005010X231A1",
                                         segments: segments)
-    }
-
-    static func digits(_ n: Int, _ width: Int) -> String {
-        let text = String(n)
-        return String(repeating: "0", count: max(0, width - text.count)) + text
     }
 }

@@ -121,7 +121,4 @@ public enum ClaimFile {
 }
 
 /// ST02: at least 4 digits (the writer refuses shorter control numbers).
-func claimFileControlNumber(_ n: Int) -> String {
-    let text = String(n)
-    return String(repeating: "0", count: max(0, 4 - text.count)) + text
-}
+func claimFileControlNumber(_ n: Int) -> String { ClaimX12Values.pad(n, 4) }
